@@ -1,0 +1,86 @@
+"""The ``fabthread`` command. Errors become exit codes here, and only here.
+
+Exit codes: 0 ok, 1 a check found errors / verification failed, 2 bad input (UserError or
+usage), 3 internal error (a bug: rerun with -v for the traceback).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from fabthread.errors import FabError, UserError
+
+
+class FabGroup(click.Group):
+    """A click group that turns fabthread errors into one line on stderr and an exit code."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except UserError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+        except FabError as exc:
+            _internal(ctx, exc)
+        except (KeyboardInterrupt, BrokenPipeError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place that maps everything
+            _internal(ctx, exc)
+
+
+def _internal(ctx: click.Context, exc: BaseException) -> None:
+    if logging.getLogger("fabthread").isEnabledFor(logging.DEBUG):
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    click.echo(
+        f"internal error: {type(exc).__name__}: {exc} (a bug in fabthread; rerun with -v for "
+        "the traceback)",
+        err=True,
+    )
+    ctx.exit(3)
+
+
+@click.group(cls=FabGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv: debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bars.")
+@click.version_option(package_name="fabthread")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """fabthread: parametric design -> checked part -> machine program -> job bundle.
+
+    \b
+    Examples:
+      fabthread design list
+      fabthread make examples/orders/bracket-mk4.json -o out/
+      fabthread slice part.stl --machine prusa_mk4 --material pla -o part.gcode
+    """
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("fabthread").setLevel(level)
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = quiet
+
+
+def _register() -> None:
+    from fabthread.cli import bundle_cmd, design_cmd, gcode_cmd, order_cmd, profile_cmd, slice_cmd
+
+    cli.add_command(design_cmd.design)
+    cli.add_command(profile_cmd.profile)
+    cli.add_command(order_cmd.make)
+    cli.add_command(order_cmd.demo)
+    cli.add_command(slice_cmd.slice_)
+    cli.add_command(gcode_cmd.gcode)
+    cli.add_command(bundle_cmd.bundle)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="fabthread")

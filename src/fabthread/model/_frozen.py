@@ -1,0 +1,17 @@
+"""Helpers for frozen dataclasses that carry numpy arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+
+def readonly(a: ArrayLike, dtype: DTypeLike, shape_tail: tuple[int, ...] = ()) -> np.ndarray:
+    """A contiguous, read-only copy of ``a`` with ``dtype``; checks the trailing shape."""
+    arr = np.ascontiguousarray(a, dtype=dtype)
+    if shape_tail and arr.shape[1:] != shape_tail:
+        raise ValueError(f"expected shape (n, {', '.join(map(str, shape_tail))}), got {arr.shape}")
+    if arr.base is not None or arr.flags.writeable:
+        arr = arr.copy()
+    arr.flags.writeable = False
+    return arr
