@@ -68,7 +68,15 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
-    from fabthread.cli import bundle_cmd, design_cmd, gcode_cmd, order_cmd, profile_cmd, slice_cmd
+    from fabthread.cli import (
+        bundle_cmd,
+        design_cmd,
+        gcode_cmd,
+        hub_cmd,
+        order_cmd,
+        profile_cmd,
+        slice_cmd,
+    )
 
     cli.add_command(design_cmd.design)
     cli.add_command(profile_cmd.profile)
@@ -77,6 +85,9 @@ def _register() -> None:
     cli.add_command(slice_cmd.slice_)
     cli.add_command(gcode_cmd.gcode)
     cli.add_command(bundle_cmd.bundle)
+    cli.add_command(hub_cmd.hub)
+    cli.add_command(hub_cmd.route)
+    cli.add_command(hub_cmd.order)
 
 
 _register()
