@@ -22,7 +22,7 @@ class DesignError(UserError):
 
 
 class ParamError(UserError):
-    """A parameter value that is unknown, of the wrong type, out of range or violates a constraint."""
+    """A parameter value that is unknown, of the wrong type, out of range or breaks a constraint."""
 
 
 class ProfileError(UserError):

@@ -62,7 +62,9 @@ def template_fields(text: str, source: str) -> set[str]:
         names.add(name)
     stray = _FIELD.sub("", text)
     if "{" in stray or "}" in stray:
-        raise ProfileError(f"{source}: unbalanced brace in template (write {{{{ or }}}} for literal)")
+        raise ProfileError(
+            f"{source}: unbalanced brace in template (write {{{{ or }}}} for a literal brace)"
+        )
     return names
 
 

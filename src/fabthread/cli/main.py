@@ -60,8 +60,10 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
       fabthread make examples/orders/bracket-mk4.json -o out/
       fabthread slice part.stl --machine prusa_mk4 --material pla -o part.gcode
     """
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    levels = (logging.WARNING, logging.INFO, logging.DEBUG)
+    level = logging.ERROR if quiet else levels[min(verbose, 2)]
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
     logging.getLogger("fabthread").setLevel(level)
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = quiet

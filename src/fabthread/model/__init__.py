@@ -1,7 +1,7 @@
 """Frozen data that flows between the stages of the thread."""
 
 from fabthread.model.bundle import Bundle
-from fabthread.model.order import Order
+from fabthread.model.order import Order, order_from_dict, order_to_dict
 from fabthread.model.params import Constraint, DesignSpec, ParamSet, ParamSpec, ParamValue
 from fabthread.model.part import Part
 from fabthread.model.profiles import (
@@ -18,8 +18,27 @@ from fabthread.model.settings import SliceSettings
 from fabthread.model.toolpath import EXTRUDING_KINDS, MoveKind, Toolpath
 
 __all__ = [
-    "Bundle", "Color", "Compensation", "Constraint", "DesignSpec", "Dialect", "EXTRUDING_KINDS",
-    "MachineProfile", "MaterialProfile", "MotionLimits", "MoveKind", "Order", "Part",
-    "ParamSet", "ParamSpec", "ParamValue", "Program", "ProgramStats", "Retraction",
-    "SliceSettings", "Toolpath",
+    "Bundle",
+    "Color",
+    "order_from_dict",
+    "order_to_dict",
+    "Compensation",
+    "Constraint",
+    "DesignSpec",
+    "Dialect",
+    "EXTRUDING_KINDS",
+    "MachineProfile",
+    "MaterialProfile",
+    "MotionLimits",
+    "MoveKind",
+    "Order",
+    "Part",
+    "ParamSet",
+    "ParamSpec",
+    "ParamValue",
+    "Program",
+    "ProgramStats",
+    "Retraction",
+    "SliceSettings",
+    "Toolpath",
 ]

@@ -86,7 +86,8 @@ class SliceSettings:
         patterns = ("rectilinear", "grid", "triangles", "gyroid", "honeycomb")
         if self.infill_pattern not in patterns:
             raise ParamError(
-                f"infill_pattern='{self.infill_pattern}' in {source}; allowed: {', '.join(patterns)}"
+                f"infill_pattern='{self.infill_pattern}' in {source}; "
+                f"allowed: {', '.join(patterns)}"
             )
         if self.seam_position not in ("aligned", "nearest", "rear"):
             raise ParamError(

@@ -1,0 +1,337 @@
+"""The one place where the stages of the thread are composed.
+
+    Order ──customize──▶ ParamSet ──build──▶ Part ──place, slice──▶ Toolpath
+          ──emit(dialect, machine)──▶ G-code ──read back──▶ ProgramStats ──pack──▶ Bundle
+
+Library entry points for order systems: ``run_order`` (order -> verified job bundle),
+``plan_order`` (everything up to the program, nothing written), ``slice_mesh`` (a mesh file
+-> a program). Disk access lives here and in ``cli/``; every stage called is pure.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from fabthread import __version__
+from fabthread.errors import FitError, MeshError, OrderError, UserError
+from fabthread.model import (
+    Bundle,
+    DesignSpec,
+    MachineProfile,
+    MaterialProfile,
+    Order,
+    ParamSet,
+    Part,
+    Program,
+    SliceSettings,
+    Toolpath,
+    order_from_dict,
+    order_to_dict,
+)
+
+Progress = Callable[[int, int], None]
+
+#: Name of the G-code, model and report inside a bundle.
+GCODE_NAME = "job.gcode"
+MODEL_NAME = "model.3mf"
+REPORT_NAME = "report.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything resolved for one order, before anything is written."""
+
+    order: Order
+    spec: DesignSpec
+    params: ParamSet
+    machine: MachineProfile
+    material: MaterialProfile
+    settings: SliceSettings
+    part: Part
+    toolpath: Toolpath
+    program: Program
+
+
+def load_order(source: Order | Mapping[str, object] | str | os.PathLike[str]) -> Order:
+    """An Order from an Order, a dict (parsed JSON) or the path of a JSON file."""
+    if isinstance(source, Order):
+        return source
+    if isinstance(source, Mapping):
+        return order_from_dict(dict(source))
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise OrderError(f"order file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OrderError(f"cannot read order file {path}: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OrderError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    return order_from_dict(data, source=str(path))
+
+
+def resolve_settings(
+    machine: MachineProfile, overrides: Mapping[str, object] = (), source: str = "order"
+) -> SliceSettings:
+    """Default slice settings, then the machine's defaults, then the order's or CLI overrides."""
+    base = SliceSettings().with_overrides(dict(machine.defaults), source=machine.path or machine.id)
+    return base.with_overrides(dict(overrides), source=source)
+
+
+def plan_order(
+    source: Order | Mapping[str, object] | str | os.PathLike[str],
+    *,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Plan:
+    """Resolve, build, slice and emit one order. Nothing is written (but the build cache)."""
+    from fabthread import profiles
+    from fabthread.customize.params import resolve_params
+    from fabthread.design.build import build_part
+    from fabthread.design.catalog import load_spec
+
+    order = load_order(source)
+    spec = load_spec(order.design)
+    params = resolve_params(spec, order.params_dict(), preset=order.preset, source=order.order_id)
+    machine = profiles.load_machine(order.machine)
+    material = profiles.load_material(order.material)
+    _check_order_fits_profiles(order, spec, machine, material)
+    settings = resolve_settings(machine, dict(order.settings), source=f"order {order.order_id}")
+    part = build_part(spec, params, cache_dir=cache_dir)
+    color = material.color(order.color)
+    part = Part(
+        name=part.name,
+        vertices_mm=part.vertices_mm,
+        faces=part.faces,
+        source_sha256=part.source_sha256,
+        color_hex=color.hex,
+        meta=part.meta,
+    )
+    toolpath, program = _slice_and_emit(
+        part, machine, material, settings, order=order, progress=progress
+    )
+    return Plan(order, spec, params, machine, material, settings, part, toolpath, program)
+
+
+def run_order(
+    source: Order | Mapping[str, object] | str | os.PathLike[str],
+    out_dir: str | os.PathLike[str] = "out",
+    *,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Bundle:
+    """Turn one order into a verified job bundle ``<out_dir>/<order_id>.zip``.
+
+    The same order gives a byte-identical bundle. Raises a ``UserError`` for any bad input
+    before anything is written.
+    """
+    from fabthread.bundle.pack import pack_bundle
+    from fabthread.bundle.verify import verify_bundle
+    from fabthread.geom.mesh_export import threemf_bytes
+
+    plan = plan_order(source, cache_dir=cache_dir, progress=progress)
+    gcode = plan.program.text.encode("utf-8")
+    model = threemf_bytes(plan.part, color_hex=plan.part.color_hex, name=plan.spec.name)
+    report = _report(plan)
+    files = {
+        GCODE_NAME: gcode,
+        MODEL_NAME: model,
+        REPORT_NAME: (json.dumps(report, indent=2, sort_keys=True) + "\n").encode("utf-8"),
+    }
+    out = Path(out_dir) / f"{plan.order.order_id}.zip"
+    bundle = pack_bundle(files, _manifest(plan), out)
+    check = verify_bundle(out)
+    if not check.ok:  # pragma: no cover - pack and verify disagreeing is a bug
+        from fabthread.errors import InternalError
+
+        raise InternalError(f"bundle {out} failed its own verification: {check.problems}")
+    return bundle
+
+
+def slice_mesh(
+    mesh_path: str | os.PathLike[str],
+    machine_id: str,
+    material_id: str,
+    *,
+    overrides: Mapping[str, object] = (),
+    units: str = "mm",
+    color: str = "",
+    progress: Progress | None = None,
+) -> tuple[Toolpath, Program]:
+    """Slice a mesh file (STL, 3MF, OBJ) for a machine and material; nothing is written."""
+    from fabthread import profiles
+    from fabthread.geom.mesh_io import load_mesh
+
+    machine = profiles.load_machine(machine_id)
+    material = profiles.load_material(material_id)
+    if machine.process != "fdm":
+        raise UserError(f"machine {machine.id} is a {machine.process} machine; slicing needs fdm")
+    if material.process != machine.process:
+        raise UserError(
+            f"material {material.id} is for {material.process}, machine {machine.id} is "
+            f"{machine.process}"
+        )
+    if color and color not in {c.name for c in material.colors}:
+        raise OrderError(_color_message(color, material))
+    settings = resolve_settings(machine, dict(overrides), source="--set")
+    part = load_mesh(Path(mesh_path), units=units)
+    if len(part.faces) == 0:
+        raise MeshError(f"{mesh_path}: the mesh has no triangles")
+    fake = Order(
+        order_id=Path(mesh_path).stem[:64] or "mesh",
+        design="",
+        machine=machine.id,
+        material=material.id,
+        color=color,
+    )
+    return _slice_and_emit(part, machine, material, settings, order=fake, progress=progress)
+
+
+def _slice_and_emit(
+    part: Part,
+    machine: MachineProfile,
+    material: MaterialProfile,
+    settings: SliceSettings,
+    *,
+    order: Order,
+    progress: Progress | None,
+) -> tuple[Toolpath, Program]:
+    from fabthread import profiles
+    from fabthread.gcode.emit import emit_gcode
+    from fabthread.gcode.reader import read_gcode, summarize
+    from fabthread.geom.place import place_on_bed
+    from fabthread.slice.slicer import slice_part
+
+    placed = place_on_bed(part, machine.size_x_mm, machine.size_y_mm)
+    _check_fits(placed, machine)
+    retraction = material.retraction or machine.retraction
+    toolpath = slice_part(
+        placed, settings, retract_min_travel_mm=retraction.min_travel_mm, progress=progress
+    )
+    dialect = profiles.load_dialect(machine.dialect)
+    header = [
+        ("order", order.order_id),
+        ("design", order.design or "-"),
+        ("machine", machine.id),
+        ("material", material.id),
+        ("color", order.color or "-"),
+    ]
+    fields = {"order_id": order.order_id, "color": order.color or "-"}
+    text = emit_gcode(toolpath, machine, material, dialect, fields=fields, header=header)
+    stats = summarize(
+        read_gcode(text),
+        filament_diameter_mm=material.filament_diameter_mm,
+        density_g_cm3=material.density_g_cm3,
+        limits=machine.limits,
+    )
+    program = Program(text=text, dialect=dialect.name, machine=machine.id, stats=stats)
+    return toolpath, program
+
+
+def _check_order_fits_profiles(
+    order: Order, spec: DesignSpec, machine: MachineProfile, material: MaterialProfile
+) -> None:
+    if machine.process not in spec.processes:
+        raise OrderError(
+            f"order {order.order_id}: design {spec.name} is made by "
+            f"{', '.join(spec.processes)}; machine {machine.id} is {machine.process}"
+        )
+    if spec.materials and material.id not in spec.materials:
+        raise OrderError(
+            f"order {order.order_id}: material {material.id} is not allowed for design "
+            f"{spec.name}; allowed: {', '.join(spec.materials)}"
+        )
+    if material.process != machine.process:
+        raise OrderError(
+            f"order {order.order_id}: material {material.id} is for {material.process}, "
+            f"machine {machine.id} is {machine.process}"
+        )
+    if order.color not in {c.name for c in material.colors}:
+        raise OrderError(f"order {order.order_id}: {_color_message(order.color, material)}")
+
+
+def _color_message(color: str, material: MaterialProfile) -> str:
+    names = ", ".join(c.name for c in material.colors)
+    return f"color '{color}' is not available for material {material.id}; available: {names}"
+
+
+def _check_fits(part: Part, machine: MachineProfile) -> None:
+    lo, hi = part.bounds_mm
+    size = hi - lo
+    limits = (machine.size_x_mm, machine.size_y_mm, machine.size_z_mm)
+    for axis, got, room in zip("XYZ", size, limits, strict=True):
+        if got > room + 1e-6 or (axis != "Z" and (lo["XYZ".index(axis)] < -1e-6)):
+            raise FitError(
+                f"part {part.name} is {size[0]:.1f} x {size[1]:.1f} x {size[2]:.1f} mm; it does "
+                f"not fit machine {machine.id} ({limits[0]:g} x {limits[1]:g} x {limits[2]:g} mm)"
+                f" along {axis}"
+            )
+
+
+def _manifest(plan: Plan) -> dict[str, object]:
+    stats = plan.program.stats
+    color = plan.material.color(plan.order.color)
+    lo, hi = plan.part.bounds_mm
+    return {
+        "fabthread_version": __version__,
+        "order": order_to_dict(plan.order),
+        "design": {"name": plan.spec.name, "source_sha256": plan.spec.source_sha256},
+        "params": plan.params.as_dict(),
+        "part": {
+            "build_sha256": plan.part.source_sha256,
+            "triangles": int(len(plan.part.faces)),
+            "volume_mm3": round(plan.part.volume_mm3, 3),
+            "size_mm": [round(float(v), 3) for v in (hi - lo)],
+        },
+        "machine": {
+            "id": plan.machine.id,
+            "name": plan.machine.name,
+            "process": plan.machine.process,
+            "dialect": plan.machine.dialect,
+            "profile_sha256": plan.machine.sha256,
+        },
+        "material": {"id": plan.material.id, "profile_sha256": plan.material.sha256},
+        "color": {"name": color.name, "hex": color.hex},
+        "settings": asdict(plan.settings),
+        "quantity": {"ordered": plan.order.quantity, "per_run": 1, "runs": plan.order.quantity},
+        "estimate": {
+            "layers": stats.layers,
+            "time_s": round(stats.time_s, 1),
+            "filament_mm": round(stats.filament_mm, 1),
+            "filament_g": round(stats.filament_g, 2),
+            "total_time_s": round(stats.time_s * plan.order.quantity, 1),
+            "total_filament_g": round(stats.filament_g * plan.order.quantity, 2),
+        },
+        "files_role": {GCODE_NAME: "program", MODEL_NAME: "model", REPORT_NAME: "report"},
+    }
+
+
+def _report(plan: Plan) -> dict[str, object]:
+    """What a hub operator reads: the measured program next to the part."""
+    stats = plan.program.stats
+    part_volume = plan.part.volume_mm3
+    extruded = plan.toolpath.extruded_mm3
+    return {
+        "order_id": plan.order.order_id,
+        "program": asdict(stats),
+        "part_volume_mm3": round(part_volume, 3),
+        "extruded_volume_mm3": round(extruded, 3),
+        "fill_ratio": round(extruded / part_volume, 4) if part_volume > 0 else None,
+        "fits_machine": True,
+        "time_hms": format_duration(stats.time_s),
+    }
+
+
+def format_duration(seconds: float) -> str:
+    """``h:mm:ss`` for a duration in seconds."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "-"
+    total = int(round(seconds))
+    return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
