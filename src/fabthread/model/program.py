@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class ProgramStats:
-    """Measured by reading the G-code back (``fabthread.gcode.reader``), not trusting the emitter."""
+    """Measured by reading the G-code back (``fabthread.gcode.reader``), not by trust."""
 
     layers: int
     moves: int
