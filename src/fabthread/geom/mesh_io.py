@@ -1,0 +1,101 @@
+"""Read triangle meshes (STL ascii/binary, 3MF, OBJ) into a ``Part`` in millimetres.
+
+trimesh does the parsing; here we scale to mm, merge vertices, drop degenerate and duplicate
+triangles, make the winding consistent and outward, fill small holes, and refuse meshes that
+stay badly open (they cannot be sliced into closed layers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from fabthread.errors import MeshError
+from fabthread.model.part import Part
+
+#: Millimetres per unit.
+UNIT_SCALE: dict[str, float] = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "inch": 25.4}
+
+#: A mesh is "badly open" when more than this fraction of its edges (after hole filling)
+#: belongs to a single triangle. 3DBenchy has a handful of open edges among 337k.
+MAX_OPEN_EDGE_FRACTION = 0.002
+
+
+def load_mesh(path: Path, *, units: str = "mm") -> Part:
+    """Load the mesh at ``path``; ``units`` says what one file unit is ("mm", "cm", "m", "inch").
+
+    Raises MeshError naming the file when it is missing, unreadable, empty or badly open.
+    """
+    path = Path(path)
+    if units not in UNIT_SCALE:
+        raise MeshError(f"{path}: units='{units}'; allowed: {', '.join(UNIT_SCALE)}")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise MeshError(f"mesh file not found: {path}") from None
+    except OSError as exc:
+        raise MeshError(f"cannot read mesh file {path}: {exc}") from None
+    file_type = path.suffix.lower().lstrip(".")
+    if file_type not in ("stl", "3mf", "obj"):
+        raise MeshError(f"{path}: unknown mesh format '.{file_type}'; allowed: .stl, .3mf, .obj")
+    try:
+        import io
+
+        mesh = trimesh.load(io.BytesIO(data), file_type=file_type, force="mesh", process=True)
+    except Exception as exc:  # trimesh raises many types on bad input
+        raise MeshError(f"{path}: cannot read as {file_type.upper()}: {exc}") from None
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        raise MeshError(f"{path}: the mesh has no triangles")
+    mesh.apply_scale(UNIT_SCALE[units])
+    part = part_from_trimesh(mesh, path.stem, source=str(path))
+    digest = hashlib.sha256(data).hexdigest()
+    return Part(
+        name=part.name,
+        vertices_mm=part.vertices_mm,
+        faces=part.faces,
+        source_sha256=digest,
+        meta=(("units", units), ("source", path.name)),
+    )
+
+
+def part_from_trimesh(mesh: trimesh.Trimesh, name: str, *, source: str = "") -> Part:
+    """A cleaned ``Part`` from a trimesh (already in mm). Does not modify ``mesh``.
+
+    Merges vertices, removes degenerate and duplicate triangles, fixes winding and outward
+    normals, fills small holes. Raises MeshError when the mesh is empty, not finite or badly
+    open.
+    """
+    where = source or name
+    mesh = mesh.copy()
+    if len(mesh.faces) == 0:
+        raise MeshError(f"{where}: the mesh has no triangles")
+    if not np.all(np.isfinite(mesh.vertices)):
+        raise MeshError(f"{where}: the mesh has non-finite vertex coordinates")
+    mesh.merge_vertices()
+    mesh.update_faces(mesh.nondegenerate_faces())
+    mesh.update_faces(mesh.unique_faces())
+    mesh.remove_unreferenced_vertices()
+    if len(mesh.faces) == 0:
+        raise MeshError(f"{where}: the mesh has only degenerate triangles")
+    if not mesh.is_watertight:
+        trimesh.repair.fill_holes(mesh)
+    trimesh.repair.fix_winding(mesh)
+    trimesh.repair.fix_inversion(mesh, multibody=True)
+    n_open = open_edge_count(np.asarray(mesh.faces))
+    n_edges = max(1, len(mesh.edges_unique))
+    if n_open > MAX_OPEN_EDGE_FRACTION * n_edges:
+        raise MeshError(
+            f"{where}: the mesh is open: {n_open} of {n_edges} edges border a hole; "
+            "repair it (close the holes) before slicing"
+        )
+    return Part(name=name, vertices_mm=mesh.vertices, faces=mesh.faces)
+
+
+def open_edge_count(faces: np.ndarray) -> int:
+    """Number of undirected edges used by exactly one triangle. faces: int (m, 3)."""
+    edges = np.sort(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
+    _, counts = np.unique(edges, axis=0, return_counts=True)
+    return int(np.count_nonzero(counts == 1))

@@ -1,0 +1,32 @@
+"""Place a part on the bed: z-min on the bed, XY bounding box centred."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fabthread.model.part import Part
+
+
+def place_on_bed(part: Part, bed_x_mm: float, bed_y_mm: float) -> Part:
+    """A copy of ``part`` translated so its lowest point is at z = 0 and its XY bounding box is
+    centred on a bed of ``bed_x_mm`` x ``bed_y_mm`` (bed origin at the front-left corner)."""
+    lo, hi = part.bounds_mm
+    shift = np.array(
+        [bed_x_mm / 2.0 - (lo[0] + hi[0]) / 2.0, bed_y_mm / 2.0 - (lo[1] + hi[1]) / 2.0, -lo[2]]
+    )
+    return Part(
+        name=part.name,
+        vertices_mm=part.vertices_mm + shift,
+        faces=part.faces,
+        source_sha256=part.source_sha256,
+        color_hex=part.color_hex,
+        meta=part.meta,
+    )
+
+
+def fits(part: Part, size_x: float, size_y: float, size_z: float) -> bool:
+    """Whether the part's bounding box fits a build volume of the given size (mm), unrotated."""
+    lo, hi = part.bounds_mm
+    size = hi - lo
+    eps = 1e-6
+    return bool(size[0] <= size_x + eps and size[1] <= size_y + eps and size[2] <= size_z + eps)

@@ -1,0 +1,156 @@
+"""Numba kernels: greedy nearest-neighbour ordering of paths, and paths -> moves."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def order_paths(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    reversible: np.ndarray,
+    group: np.ndarray,
+    x0: float,
+    y0: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Greedy nearest-neighbour order of paths, group by group.
+
+    starts, ends: float64 (n, 2) first and last point of each path; reversible: bool (n,)
+    (a path that may be run end to start); group: int64 (n,) ascending: all paths of a group
+    are done before the next group. (x0, y0): where the nozzle is. Ties go to the lower index.
+    Returns ``order`` int64 (n,) path indices in print order and ``flipped`` bool (n,) per
+    position in ``order``.
+    """
+    n = starts.shape[0]
+    order = np.empty(n, dtype=np.int64)
+    flipped = np.zeros(n, dtype=np.bool_)
+    used = np.zeros(n, dtype=np.bool_)
+    cx = x0
+    cy = y0
+    pos = 0
+    g0 = 0
+    while g0 < n:
+        g1 = g0
+        while g1 < n and group[g1] == group[g0]:
+            g1 += 1
+        for _ in range(g0, g1):
+            best = -1
+            best_d = np.inf
+            best_flip = False
+            for i in range(g0, g1):
+                if used[i]:
+                    continue
+                dx = starts[i, 0] - cx
+                dy = starts[i, 1] - cy
+                d = dx * dx + dy * dy
+                if d < best_d:
+                    best = i
+                    best_d = d
+                    best_flip = False
+                if reversible[i]:
+                    dx = ends[i, 0] - cx
+                    dy = ends[i, 1] - cy
+                    d = dx * dx + dy * dy
+                    if d < best_d:
+                        best = i
+                        best_d = d
+                        best_flip = True
+            used[best] = True
+            order[pos] = best
+            flipped[pos] = best_flip
+            pos += 1
+            if best_flip:
+                cx = starts[best, 0]
+                cy = starts[best, 1]
+            else:
+                cx = ends[best, 0]
+                cy = ends[best, 1]
+        g0 = g1
+    return order, flipped
+
+
+@njit(cache=True)
+def build_moves(
+    points: np.ndarray,
+    path_start: np.ndarray,
+    order: np.ndarray,
+    flipped: np.ndarray,
+    path_kind: np.ndarray,
+    path_mm3_per_mm: np.ndarray,
+    path_feed: np.ndarray,
+    x0: float,
+    y0: float,
+    travel_feed: float,
+    retract_min_mm: float,
+    force_first_travel: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Moves of one layer: for each path in ``order`` a travel to its first point, then one
+    extrusion move per segment.
+
+    points: float64 (P, 2) mm, path i is ``points[path_start[i]:path_start[i+1]]`` (a loop
+    repeats its first point at the end); flipped: bool per position in ``order``;
+    path_kind: uint8, path_mm3_per_mm and path_feed (mm/min): float64 per path.
+    (x0, y0): nozzle position before the layer. A travel of zero length is skipped unless it is
+    the first of the layer and ``force_first_travel`` (the layer change). Travels longer than
+    ``retract_min_mm`` are marked retract. Returns xy float64 (n, 2), feed float64 (n,),
+    kind uint8 (n,), extrude_mm3 float64 (n,), retract bool (n,) and path int64 (n,), the
+    path each move belongs to (a travel belongs to the path it leads to).
+    """
+    n_max = 0
+    for i in range(order.shape[0]):
+        p = order[i]
+        n_max += path_start[p + 1] - path_start[p]
+    xy = np.empty((n_max, 2), dtype=np.float64)
+    feed = np.empty(n_max, dtype=np.float64)
+    kind = np.empty(n_max, dtype=np.uint8)
+    mm3 = np.zeros(n_max, dtype=np.float64)
+    retract = np.zeros(n_max, dtype=np.bool_)
+    path = np.empty(n_max, dtype=np.int64)
+    n = 0
+    cx = x0
+    cy = y0
+    for i in range(order.shape[0]):
+        p = order[i]
+        a = path_start[p]
+        b = path_start[p + 1]
+        m = b - a
+        if m < 2:
+            continue
+        for j in range(m):
+            idx = b - 1 - j if flipped[i] else a + j
+            px = points[idx, 0]
+            py = points[idx, 1]
+            dx = px - cx
+            dy = py - cy
+            d = np.sqrt(dx * dx + dy * dy)
+            if j == 0:
+                if d > 0.0 or (n == 0 and force_first_travel):
+                    xy[n, 0] = px
+                    xy[n, 1] = py
+                    feed[n] = travel_feed
+                    kind[n] = 0
+                    retract[n] = d > retract_min_mm
+                    path[n] = p
+                    n += 1
+            else:
+                if d == 0.0:
+                    continue
+                xy[n, 0] = px
+                xy[n, 1] = py
+                feed[n] = path_feed[p]
+                kind[n] = path_kind[p]
+                mm3[n] = d * path_mm3_per_mm[p]
+                path[n] = p
+                n += 1
+            cx = px
+            cy = py
+    return (
+        xy[:n].copy(),
+        feed[:n].copy(),
+        kind[:n].copy(),
+        mm3[:n].copy(),
+        retract[:n].copy(),
+        path[:n].copy(),
+    )

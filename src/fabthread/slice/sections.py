@@ -1,0 +1,150 @@
+"""Cut a part into layer cross-sections: mesh -> loops (numba kernels) -> regions (µm).
+
+The mesh is cut at the middle of each layer. Chaining goes through shared mesh edges, so
+loops of a closed mesh close exactly; open chains (a mesh with a few open edges) are stitched
+end to nearest end. Regions follow the even-odd rule, so flipped normals do not matter.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from shapely.geometry.base import BaseGeometry
+
+from fabthread.errors import MeshError
+from fabthread.geom import polygons as pg
+from fabthread.model.layers import LayerStack
+from fabthread.model.part import Part
+from fabthread.model.settings import SliceSettings
+from fabthread.slice.kernels.section import chain_loops, plane_crossings
+
+
+def layer_heights(
+    height_mm: float, first_layer_height_mm: float, layer_height_mm: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tops and thicknesses of the layers of a part ``height_mm`` tall: (L,) float64 each.
+
+    The first layer is ``first_layer_height_mm``, then ``layer_height_mm`` until the top of the
+    last layer reaches the part's top (within 1 µm).
+    """
+    if height_mm <= 0:
+        return np.zeros(0), np.zeros(0)
+    rest = max(0.0, height_mm - first_layer_height_mm)
+    n_rest = math.ceil(rest / layer_height_mm - 1e-3 / layer_height_mm) if rest > 0 else 0
+    heights = np.full(1 + n_rest, layer_height_mm)
+    heights[0] = first_layer_height_mm
+    tops = np.cumsum(heights)
+    return tops, heights
+
+
+def edge_table(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique undirected edges of a triangle mesh.
+
+    faces: int64 (m, 3). Returns ``face_edges`` int64 (m, 3), the id of edge
+    (faces[f, k], faces[f, (k+1) % 3]), and ``edge_vertices`` int64 (E, 2), lower index first.
+    """
+    pairs = faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
+    lo = np.minimum(pairs[:, 0], pairs[:, 1])
+    hi = np.maximum(pairs[:, 0], pairs[:, 1])
+    n = int(faces.max()) + 1 if faces.size else 1
+    key = lo * n + hi
+    uniq, inverse = np.unique(key, return_inverse=True)
+    edge_vertices = np.stack([uniq // n, uniq % n], axis=1).astype(np.int64)
+    return inverse.reshape(-1, 3).astype(np.int64), edge_vertices
+
+
+def section_loops(part: Part, z_mm: np.ndarray) -> list[tuple[list[np.ndarray], list[np.ndarray]]]:
+    """Per plane, (closed loops, open chains) as int64 (n, 2) µm arrays."""
+    z = np.ascontiguousarray(z_mm, dtype=np.float64)
+    if len(z) and np.any(np.diff(z) < 0):
+        raise ValueError("section planes must be ascending")
+    faces = np.ascontiguousarray(part.faces, dtype=np.int64)
+    verts = np.ascontiguousarray(part.vertices_mm, dtype=np.float64)
+    face_edges, edge_vertices = edge_table(faces)
+    seg_edges, layer_start = plane_crossings(verts[:, 2].copy(), faces, face_edges, z)
+    points, loop_start, loop_layer, loop_closed = chain_loops(
+        seg_edges, layer_start, edge_vertices, verts, z, pg.UM_PER_MM
+    )
+    out: list[tuple[list[np.ndarray], list[np.ndarray]]] = [([], []) for _ in range(len(z))]
+    for i in range(len(loop_layer)):
+        loop = points[loop_start[i] : loop_start[i + 1]]
+        closed, open_ = out[loop_layer[i]]
+        (closed if loop_closed[i] else open_).append(loop)
+    return out
+
+
+def stitch_chains(chains: list[np.ndarray]) -> list[np.ndarray]:
+    """Close open chains into loops, joining each chain's end to the nearest chain start (or
+    end, reversed), or to its own start when that is nearest."""
+    remaining = [c for c in chains if len(c) > 0]
+    loops: list[np.ndarray] = []
+    while remaining:
+        cur = remaining.pop(0)
+        while True:
+            end = cur[-1].astype(np.float64)
+            best, best_d, best_rev = -1, float(np.hypot(*(cur[0] - end))), False
+            for j, c in enumerate(remaining):
+                for rev, p in ((False, c[0]), (True, c[-1])):
+                    d = float(np.hypot(*(p - end)))
+                    if d < best_d:
+                        best, best_d, best_rev = j, d, rev
+            if best < 0:
+                break
+            nxt = remaining.pop(best)
+            cur = np.vstack([cur, nxt[::-1] if best_rev else nxt])
+        loops.append(cur)
+    return loops
+
+
+#: Default tolerance for simplifying sections (µm): far below a line width, far above noise.
+RESOLUTION_UM = 5.0
+
+
+def section_mesh(
+    part: Part, z_mm: np.ndarray, *, resolution_um: float = RESOLUTION_UM
+) -> list[BaseGeometry]:
+    """The cross-section region (shapely, integer µm) of ``part`` at each height in ``z_mm``
+    (ascending, mm), simplified to ``resolution_um`` (0 keeps every crossing point)."""
+    regions: list[BaseGeometry] = []
+    for closed, open_ in section_loops(part, z_mm):
+        loops = closed + (stitch_chains(open_) if open_ else [])
+        regions.append(pg.simplify(pg.from_loops(loops), resolution_um))
+    return regions
+
+
+def slice_layers(part: Part, settings: SliceSettings) -> tuple[LayerStack, list[BaseGeometry]]:
+    """Layer tops/heights for ``settings`` and the region of each layer, cut at mid-layer.
+
+    The part must sit on the bed (z-min = 0). Returns the frozen stack and the same regions as
+    shapely geometries (µm) for the stages that follow.
+    """
+    if len(part.faces) == 0:
+        raise MeshError(f"part {part.name}: no triangles to slice")
+    lo, hi = part.bounds_mm
+    if abs(lo[2]) > 1e-6:
+        raise MeshError(f"part {part.name}: lowest point z={lo[2]:.4f} mm; place it on the bed")
+    tops, heights = layer_heights(
+        float(hi[2]), settings.first_layer_height_mm, settings.layer_height_mm
+    )
+    mids = tops - heights / 2.0
+    regions = section_mesh(part, mids)
+    pts, ring_start, is_hole, layer_ring_start = [], [0], [], [0]
+    n_pts = 0
+    for region in regions:
+        p, rs, h = pg.to_arrays(region)
+        pts.append(p)
+        ring_start.extend((rs[1:] + n_pts).tolist())
+        is_hole.extend(h.tolist())
+        n_pts += len(p)
+        layer_ring_start.append(len(is_hole))
+    stack = LayerStack(
+        z_mm=tops,
+        slice_z_mm=mids,
+        height_mm=heights,
+        points_um=np.concatenate(pts) if pts else np.zeros((0, 2), np.int64),
+        ring_start=np.array(ring_start, dtype=np.int64),
+        ring_is_hole=np.array(is_hole, dtype=bool),
+        layer_ring_start=np.array(layer_ring_start, dtype=np.int64),
+    )
+    return stack, regions

@@ -1,0 +1,72 @@
+"""Integer-micrometre polygon helpers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fabthread.geom import polygons as pg
+
+
+def _square(x0: int, y0: int, size: int, ccw: bool = True) -> np.ndarray:
+    sq = np.array([[x0, y0], [x0 + size, y0], [x0 + size, y0 + size], [x0, y0 + size]], np.int64)
+    return sq if ccw else sq[::-1]
+
+
+@pytest.mark.parametrize("outer_ccw,hole_ccw", [(True, True), (True, False), (False, False)])
+def test_from_loops_even_odd_whatever_the_orientation(outer_ccw: bool, hole_ccw: bool) -> None:
+    loops = [
+        _square(0, 0, 10_000, outer_ccw),
+        _square(2_000, 2_000, 6_000, hole_ccw),  # hole
+        _square(4_000, 4_000, 2_000, outer_ccw),  # island in the hole
+        _square(20_000, 0, 1_000, hole_ccw),  # second island
+    ]
+    region = pg.from_loops(loops)
+    assert pg.area_mm2(region) == pytest.approx(100 - 36 + 4 + 1)
+    assert len(pg.islands(region)) == 3
+    rings = pg.rings(region)
+    assert sum(hole for _, hole in rings) == 1
+    for ring, hole in rings:
+        x, y = ring[:, 0].astype(float), ring[:, 1].astype(float)
+        signed = 0.5 * np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)
+        assert (signed < 0) == hole  # outlines counter-clockwise, holes clockwise
+        assert ring.dtype == np.int64
+
+
+def test_offset_mitre_and_booleans() -> None:
+    sq = pg.from_loops([_square(0, 0, 10_000)])
+    grown = pg.offset(sq, 500)
+    assert pg.area_mm2(grown) == pytest.approx(11.0**2)  # mitre keeps square corners
+    shrunk = pg.offset(sq, -500)
+    assert pg.area_mm2(shrunk) == pytest.approx(9.0**2)
+    assert pg.offset(sq, -5_001).is_empty
+    other = pg.from_loops([_square(5_000, 0, 10_000)])
+    assert pg.area_mm2(pg.union(sq, other)) == pytest.approx(150.0)
+    assert pg.area_mm2(pg.intersection(sq, other)) == pytest.approx(50.0)
+    assert pg.area_mm2(pg.difference(sq, other)) == pytest.approx(50.0)
+    assert pg.intersection_all([sq, other, pg.EMPTY]).is_empty
+    # results stay on the micrometre grid
+    tilted = pg.offset(pg.from_loops([np.array([[0, 0], [7_001, 3_333], [1_234, 9_876]])]), -333)
+    pts, _, _ = pg.to_arrays(tilted)
+    coords = np.asarray(tilted.exterior.coords)
+    np.testing.assert_array_equal(coords, np.round(coords))
+    assert len(pts) >= 3
+
+
+def test_arrays_round_trip() -> None:
+    region = pg.from_loops(
+        [_square(0, 0, 10_000), _square(2_000, 2_000, 3_000), _square(20_000, 0, 1_000)]
+    )
+    pts, start, hole = pg.to_arrays(region)
+    back = pg.from_arrays(pts, start, hole)
+    assert back.symmetric_difference(region).area == 0
+    assert hole.tolist().count(True) == 1 and start[-1] == len(pts)
+
+
+def test_simplify_drops_noise_not_shape() -> None:
+    t = np.linspace(0, 2 * np.pi, 2000, endpoint=False)
+    circle = np.stack([10_000 * np.cos(t), 10_000 * np.sin(t)], axis=1).round().astype(np.int64)
+    region = pg.from_loops([circle])
+    simple = pg.simplify(region, 5.0)
+    assert len(simple.exterior.coords) < 500
+    assert pg.area_mm2(simple) == pytest.approx(pg.area_mm2(region), rel=1e-3)
