@@ -1,0 +1,563 @@
+"""The job store: orders, jobs with leases, hub tokens and the per-order event log.
+
+Job states::
+
+    queued --claim--> leased --> accepted --> printing --> done
+                        |           |            |
+                        +-----------+------------+--> failed  (rerouted to the next hub of
+                        |                                      the failover list if any)
+                        +-- lease expired --> queued (same hub, another agent)
+
+Order states: received -> building -> queued -> in_progress -> done | failed; rejected when no
+hub can make it. Every change appends a row to ``events``. Status reports are idempotent: the
+same status from the same lease again is a no-op. Claims are atomic: one job goes to exactly
+one lease.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fabthread.errors import OrderError
+from fabthread.hub.db import Database, Row, Tx
+from fabthread.model.hub import Hub
+
+JOB_ACTIVE = ("leased", "accepted", "printing")
+JOB_REPORTABLE = ("accepted", "printing", "done", "failed")
+_ORDER_OF_JOB = {"queued": 0, "leased": 1, "accepted": 2, "printing": 3, "done": 4, "failed": 4}
+
+
+class NotFound(OrderError):
+    """An order or job that does not exist (or that this hub may not see)."""
+
+
+class Conflict(OrderError):
+    """A request that contradicts the current state (lease lost, bad transition, other body)."""
+
+
+def _hash_secret(salt: str, secret: str) -> str:
+    return hmac.new(bytes.fromhex(salt), secret.encode(), hashlib.sha256).hexdigest()
+
+
+class Store:
+    """Domain operations over a ``Database``. ``clock()`` gives epoch seconds (injectable)."""
+
+    def __init__(self, url: str, clock: Callable[[], float] = time.time) -> None:
+        self.db = Database(url)
+        self.clock = clock
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- hubs and tokens -------------------------------------------------------------------
+
+    def sync_hubs(self, hubs: Sequence[Hub]) -> None:
+        """Insert or update the hubs of the network (state, location, machines, stock)."""
+        now = self.clock()
+        with self.db.tx(write=True) as tx:
+            for h in hubs:
+                data = json.dumps(
+                    {
+                        "machines": [{"id": m.id, "profile": m.profile} for m in h.machines],
+                        "stock": [
+                            {"material": s.material, "color": s.color, "grams": s.grams}
+                            for s in h.stock
+                        ],
+                        "backlog_h": h.backlog_h,
+                    },
+                    sort_keys=True,
+                )
+                args = (h.name, h.state, h.lat_deg, h.lon_deg, data, now, h.id)
+                if not tx.run(
+                    "UPDATE hubs SET name=?, state=?, lat_deg=?, lon_deg=?, data=?, updated_at=?"
+                    " WHERE id=?",
+                    args,
+                ):
+                    tx.run(
+                        "INSERT INTO hubs (name, state, lat_deg, lon_deg, data, updated_at, id)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        args,
+                    )
+
+    def hubs(self) -> list[Row]:
+        with self.db.tx() as tx:
+            return tx.rows("SELECT * FROM hubs ORDER BY id")
+
+    def create_token(self, hub_id: str) -> str:
+        """A new API token for ``hub_id``: ``fth_<id>_<secret>``. Only a salted HMAC-SHA256 of
+        the secret is stored; the token itself is shown once."""
+        with self.db.tx() as tx:
+            if tx.one("SELECT id FROM hubs WHERE id=?", (hub_id,)) is None:
+                raise NotFound(f"unknown hub '{hub_id}'")
+        token_id, secret, salt = (
+            secrets.token_hex(6),
+            secrets.token_urlsafe(32),
+            secrets.token_hex(16),
+        )
+        with self.db.tx(write=True) as tx:
+            tx.run(
+                "INSERT INTO tokens (id, hub_id, salt, digest, created_at) VALUES (?, ?, ?, ?, ?)",
+                (token_id, hub_id, salt, _hash_secret(salt, secret), self.clock()),
+            )
+        return f"fth_{token_id}_{secret}"
+
+    def hub_for_token(self, token: str) -> str | None:
+        """The hub id a token belongs to, or None (unknown, malformed or revoked)."""
+        parts = token.split("_", 2)
+        if len(parts) != 3 or parts[0] != "fth" or len(parts[1]) != 12:
+            return None
+        with self.db.tx() as tx:
+            row = tx.one("SELECT hub_id, salt, digest, revoked FROM tokens WHERE id=?", (parts[1],))
+        if row is None or row["revoked"]:
+            return None
+        if not hmac.compare_digest(_hash_secret(row["salt"], parts[2]), row["digest"]):
+            return None
+        return str(row["hub_id"])
+
+    # -- orders ----------------------------------------------------------------------------
+
+    def submit_order(
+        self, order: dict[str, Any], deliver_to: tuple[float, float] | None
+    ) -> tuple[bool, Row]:
+        """Record a new order (status received). The same order again is a no-op; the same id
+        with a different body is a Conflict. Returns (created, order row)."""
+        body = json.dumps(order, sort_keys=True)
+        dest = json.dumps(list(deliver_to)) if deliver_to else None
+        now = self.clock()
+        oid = order["order_id"]
+        with self.db.tx(write=True) as tx:
+            row = tx.one("SELECT * FROM orders WHERE order_id=?", (oid,))
+            if row is not None:
+                if row["body"] != body or row["deliver_to"] != dest:
+                    raise Conflict(f"order {oid} exists with a different body")
+                return False, row
+            tx.run(
+                "INSERT INTO orders (order_id, status, body, deliver_to, design, params,"
+                " created_at, updated_at) VALUES (?, 'received', ?, ?, ?, ?, ?, ?)",
+                (oid, body, dest, order["design"], json.dumps(order.get("params", {})), now, now),
+            )
+            self._event(tx, oid, None, "received", "received", detail={"order": order})
+            return True, tx.one("SELECT * FROM orders WHERE order_id=?", (oid,)) or {}
+
+    def get_order(self, order_id: str) -> Row | None:
+        with self.db.tx() as tx:
+            row = tx.one("SELECT * FROM orders WHERE order_id=?", (order_id,))
+            if row is not None:
+                row["jobs"] = tx.rows(
+                    "SELECT * FROM jobs WHERE order_id=? ORDER BY part", (order_id,)
+                )
+            return row
+
+    def orders_to_build(self) -> list[str]:
+        """Orders received but not yet built (also those a crash interrupted)."""
+        with self.db.tx() as tx:
+            rows = tx.rows(
+                "SELECT order_id FROM orders WHERE status IN ('received', 'building')"
+                " ORDER BY created_at, order_id"
+            )
+        return [r["order_id"] for r in rows]
+
+    def mark_building(self, order_id: str) -> None:
+        self._set_order(order_id, "building", kind="building")
+
+    def order_built(
+        self,
+        order_id: str,
+        *,
+        bundle_sha256: str,
+        bundle_path: str,
+        bundle_size: int,
+        signature: str,
+        design_hash: str,
+        route: dict[str, Any],
+        jobs: Sequence[tuple[str, str, int, float, Sequence[str]]],
+    ) -> None:
+        """Store the bundle and queue one job per (hub, machine profile, quantity, estimate_s,
+        failover hubs). No jobs: the order is rejected (no hub can make it)."""
+        now = self.clock()
+        with self.db.tx(write=True) as tx:
+            row = tx.one("SELECT status FROM orders WHERE order_id=?", (order_id,))
+            if row is None:
+                raise NotFound(f"order {order_id} not found")
+            if row["status"] not in ("received", "building"):
+                return  # built before (a restart raced with the first build)
+            status = "queued" if jobs else "rejected"
+            reason = "" if jobs else "no hub can make this order"
+            tx.run(
+                "UPDATE orders SET status=?, bundle_sha256=?, bundle_path=?, bundle_size=?,"
+                " signature=?, design_hash=?, route=?, reason=?, updated_at=? WHERE order_id=?",
+                (
+                    status,
+                    bundle_sha256,
+                    bundle_path,
+                    bundle_size,
+                    signature,
+                    design_hash,
+                    json.dumps(route, sort_keys=True),
+                    reason,
+                    now,
+                    order_id,
+                ),
+            )
+            self._event(
+                tx,
+                order_id,
+                None,
+                "built",
+                "building",
+                detail={"bundle_sha256": bundle_sha256, "design_hash": design_hash},
+            )
+            for part, (hub_id, machine, qty, estimate_s, failover) in enumerate(jobs):
+                job_id = f"{order_id}.{part}"
+                tx.run(
+                    "INSERT INTO jobs (job_id, order_id, part, hub_id, machine, quantity, status,"
+                    " estimate_s, failover, tried, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?)",
+                    (
+                        job_id,
+                        order_id,
+                        part,
+                        hub_id,
+                        machine,
+                        qty,
+                        estimate_s,
+                        json.dumps([h for h in failover if h != hub_id]),
+                        "[]",
+                        now,
+                        now,
+                    ),
+                )
+                self._event(
+                    tx,
+                    order_id,
+                    job_id,
+                    "queued",
+                    "queued",
+                    hub=hub_id,
+                    machine=machine,
+                    detail={"quantity": qty},
+                )
+            self._event(
+                tx,
+                order_id,
+                None,
+                "order_status",
+                status,
+                detail={"reason": reason} if reason else {},
+            )
+
+    def order_failed(self, order_id: str, reason: str) -> None:
+        """The build failed for a reason the order's author can fix."""
+        self._set_order(order_id, "failed", kind="build_failed", reason=reason)
+
+    def _set_order(self, order_id: str, status: str, kind: str, reason: str = "") -> None:
+        with self.db.tx(write=True) as tx:
+            tx.run(
+                "UPDATE orders SET status=?, reason=?, updated_at=? WHERE order_id=?",
+                (status, reason or None, self.clock(), order_id),
+            )
+            self._event(
+                tx, order_id, None, kind, status, detail={"reason": reason} if reason else {}
+            )
+
+    def events(self, order_id: str) -> list[Row]:
+        with self.db.tx() as tx:
+            rows = tx.rows("SELECT * FROM events WHERE order_id=? ORDER BY id", (order_id,))
+        for r in rows:
+            r["detail"] = json.loads(r["detail"])
+        return rows
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def claim(self, hub_id: str, agent: str, lease_s: float, machine: str = "") -> Row | None:
+        """Lease the oldest queued job routed to ``hub_id`` (for machine profile ``machine`` if
+        given), or None. Exactly one caller gets each job."""
+        now = self.clock()
+        self._requeue_expired(hub_id, now)
+        where, args = "hub_id=? AND status='queued'", [hub_id]
+        if machine:
+            where += " AND machine=?"
+            args.append(machine)
+        with self.db.tx() as tx:  # idle agents poll: answer "no work" without the write lock
+            if tx.one(f"SELECT job_id FROM jobs WHERE {where} LIMIT 1", args) is None:
+                return None
+        with self.db.tx(write=True) as tx:
+            row = tx.one(
+                f"SELECT job_id FROM jobs WHERE {where} ORDER BY created_at, job_id LIMIT 1"
+                + self.db.lock,
+                args,
+            )
+            if row is None:
+                return None
+            lease_id = secrets.token_hex(12)
+            n = tx.run(
+                "UPDATE jobs SET status='leased', lease_id=?, lease_agent=?, lease_expires=?,"
+                " attempts=attempts+1, updated_at=? WHERE job_id=? AND status='queued'",
+                (lease_id, agent, now + lease_s, now, row["job_id"]),
+            )
+            if n != 1:  # pragma: no cover - the lock makes this impossible
+                return None
+            job = tx.one("SELECT * FROM jobs WHERE job_id=?", (row["job_id"],)) or {}
+            self._event(
+                tx,
+                job["order_id"],
+                job["job_id"],
+                "claimed",
+                "leased",
+                hub=hub_id,
+                machine=job["machine"],
+                agent=agent,
+                detail={"lease_s": lease_s},
+            )
+            self._order_status(tx, job["order_id"])
+            order = (
+                tx.one(
+                    "SELECT bundle_sha256, bundle_size, signature FROM orders WHERE order_id=?",
+                    (job["order_id"],),
+                )
+                or {}
+            )
+            job.update(order)
+            return job
+
+    def heartbeat(self, hub_id: str, job_id: str, lease_id: str, lease_s: float) -> Row:
+        """Extend a lease. Conflict if the lease was lost (expired and requeued)."""
+        now = self.clock()
+        with self.db.tx(write=True) as tx:
+            job = self._job_of_hub(tx, hub_id, job_id)
+            if job["lease_id"] != lease_id or job["status"] not in JOB_ACTIVE:
+                raise Conflict(
+                    f"job {job_id}: lease {lease_id} is not held (status {job['status']})"
+                )
+            tx.run(
+                "UPDATE jobs SET lease_expires=?, updated_at=? WHERE job_id=?",
+                (now + lease_s, now, job_id),
+            )
+            job["lease_expires"] = now + lease_s
+            return job
+
+    def report(
+        self,
+        hub_id: str,
+        job_id: str,
+        lease_id: str,
+        status: str,
+        reason: str = "",
+        machine: str = "",
+    ) -> Row:
+        """Record ``status`` (accepted, printing, done, failed) for a held lease. A repeat of
+        the current status is a no-op; going backwards or a lost lease is a Conflict. A failed
+        job moves to the next untried hub of its failover list, else it stays failed."""
+        if status not in JOB_REPORTABLE:
+            raise OrderError(f"status '{status}'; allowed: {', '.join(JOB_REPORTABLE)}")
+        now = self.clock()
+        with self.db.tx(write=True) as tx:
+            job = tx.one("SELECT * FROM jobs WHERE job_id=?", (job_id,))
+            if job is not None and job["prev_lease_id"] == lease_id and lease_id:
+                if job["prev_status"] == status:
+                    return job  # repeat of a report that already moved the job on
+            job = self._job_of_hub(tx, hub_id, job_id)
+            if job["lease_id"] != lease_id:
+                raise Conflict(f"job {job_id}: lease {lease_id} is not held")
+            if job["status"] == status:
+                return job  # idempotent repeat
+            if (
+                job["status"] not in JOB_ACTIVE
+                or _ORDER_OF_JOB[status] <= _ORDER_OF_JOB[job["status"]]
+            ):
+                raise Conflict(f"job {job_id}: cannot go from {job['status']} to {status}")
+            detail = {"reason": reason} if reason else {}
+            self._event(
+                tx,
+                job["order_id"],
+                job_id,
+                status,
+                status,
+                hub=hub_id,
+                machine=machine or job["machine"],
+                agent=job["lease_agent"],
+                detail=detail,
+            )
+            tried = json.loads(job["tried"]) + [hub_id]
+            failover = [h for h in json.loads(job["failover"]) if h not in tried]
+            if status == "failed" and failover:
+                nxt = failover[0]
+                tx.run(
+                    "UPDATE jobs SET status='queued', hub_id=?, lease_id=NULL, lease_agent=NULL,"
+                    " lease_expires=NULL, prev_lease_id=?, prev_status='failed', tried=?,"
+                    " reason=?, updated_at=? WHERE job_id=?",
+                    (nxt, lease_id, json.dumps(tried), reason, now, job_id),
+                )
+                self._event(
+                    tx,
+                    job["order_id"],
+                    job_id,
+                    "rerouted",
+                    "queued",
+                    hub=nxt,
+                    machine=job["machine"],
+                    detail={"from": hub_id, "reason": reason},
+                )
+            else:
+                tx.run(
+                    "UPDATE jobs SET status=?, reason=?, updated_at=? WHERE job_id=?",
+                    (status, reason or None, now, job_id),
+                )
+            self._order_status(tx, job["order_id"])
+            return tx.one("SELECT * FROM jobs WHERE job_id=?", (job_id,)) or {}
+
+    def job_for_hub(self, hub_id: str, job_id: str) -> Row:
+        with self.db.tx() as tx:
+            job = self._job_of_hub(tx, hub_id, job_id)
+            order = (
+                tx.one(
+                    "SELECT bundle_sha256, bundle_path, bundle_size, signature FROM orders"
+                    " WHERE order_id=?",
+                    (job["order_id"],),
+                )
+                or {}
+            )
+        job.update(order)
+        return job
+
+    def requeue_expired(self) -> int:
+        """Return every expired lease to the queue; how many."""
+        return self._requeue_expired(None, self.clock())
+
+    def _requeue_expired(self, hub_id: str | None, now: float) -> int:
+        where = "status IN ('leased', 'accepted', 'printing') AND lease_expires < ?"
+        args: list[Any] = [now]
+        if hub_id is not None:
+            where += " AND hub_id=?"
+            args.append(hub_id)
+        with self.db.tx() as tx:  # cheap check without the write lock
+            if tx.one(f"SELECT job_id FROM jobs WHERE {where} LIMIT 1", args) is None:
+                return 0
+        with self.db.tx(write=True) as tx:
+            rows = tx.rows(f"SELECT * FROM jobs WHERE {where}" + self.db.lock, args)
+            for job in rows:
+                tx.run(
+                    "UPDATE jobs SET status='queued', prev_lease_id=lease_id,"
+                    " prev_status='expired', lease_id=NULL, lease_agent=NULL,"
+                    " lease_expires=NULL, updated_at=? WHERE job_id=?",
+                    (now, job["job_id"]),
+                )
+                self._event(
+                    tx,
+                    job["order_id"],
+                    job["job_id"],
+                    "lease_expired",
+                    "queued",
+                    hub=job["hub_id"],
+                    machine=job["machine"],
+                    agent=job["lease_agent"],
+                    detail={"was": job["status"]},
+                )
+                self._order_status(tx, job["order_id"])
+            return len(rows)
+
+    def _job_of_hub(self, tx: Tx, hub_id: str, job_id: str) -> Row:
+        job = tx.one("SELECT * FROM jobs WHERE job_id=?", (job_id,))
+        # A job routed elsewhere is "not found" for this hub: it must not learn it exists.
+        if job is None or job["hub_id"] != hub_id:
+            raise NotFound(f"job {job_id} not found")
+        return job
+
+    def _order_status(self, tx: Tx, order_id: str) -> None:
+        jobs = tx.rows("SELECT status FROM jobs WHERE order_id=?", (order_id,))
+        states = {j["status"] for j in jobs}
+        if not states:
+            return
+        if states == {"done"}:
+            status = "done"
+        elif "failed" in states:
+            status = "failed"
+        elif states & set(JOB_ACTIVE) or "done" in states:
+            status = "in_progress"
+        else:
+            status = "queued"
+        row = tx.one("SELECT status FROM orders WHERE order_id=?", (order_id,))
+        if row is not None and row["status"] != status:
+            tx.run(
+                "UPDATE orders SET status=?, updated_at=? WHERE order_id=?",
+                (status, self.clock(), order_id),
+            )
+            self._event(tx, order_id, None, "order_status", status)
+
+    def _event(
+        self,
+        tx: Tx,
+        order_id: str,
+        job_id: str | None,
+        kind: str,
+        status: str,
+        *,
+        hub: str | None = None,
+        machine: str | None = None,
+        agent: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        bundle = tx.one("SELECT bundle_sha256 FROM orders WHERE order_id=?", (order_id,))
+        tx.run(
+            "INSERT INTO events (order_id, job_id, ts, kind, status, hub_id, machine, agent,"
+            " bundle_sha256, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                order_id,
+                job_id,
+                self.clock(),
+                kind,
+                status,
+                hub,
+                machine,
+                agent,
+                bundle["bundle_sha256"] if bundle else None,
+                json.dumps(detail or {}, sort_keys=True),
+            ),
+        )
+
+    # -- views -----------------------------------------------------------------------------
+
+    def live_backlog_h(self) -> dict[str, float]:
+        """Machine hours not yet done, per hub (queued and in progress)."""
+        with self.db.tx() as tx:
+            rows = tx.rows(
+                "SELECT hub_id, SUM(estimate_s * quantity) AS s FROM jobs"
+                " WHERE status NOT IN ('done', 'failed') GROUP BY hub_id"
+            )
+        return {r["hub_id"]: float(r["s"] or 0.0) / 3600.0 for r in rows}
+
+    def summary(self, limit: int = 50) -> dict[str, Any]:
+        """Hubs with their queues, and the most recent orders."""
+        with self.db.tx() as tx:
+            hubs = tx.rows("SELECT id, name, state FROM hubs ORDER BY id")
+            counts = tx.rows(
+                "SELECT hub_id, status, COUNT(*) AS n FROM jobs GROUP BY hub_id, status"
+            )
+            orders = tx.rows(
+                "SELECT order_id, status, design, bundle_sha256, reason, created_at, updated_at"
+                " FROM orders ORDER BY created_at DESC, order_id LIMIT ?",
+                (limit,),
+            )
+            totals = tx.rows("SELECT status, COUNT(*) AS n FROM orders GROUP BY status")
+        backlog = self.live_backlog_h()
+        queues: dict[str, dict[str, int]] = {}
+        for c in counts:
+            queues.setdefault(c["hub_id"], {})[c["status"]] = int(c["n"])
+        return {
+            "hubs": [
+                {
+                    **h,
+                    "jobs": queues.get(h["id"], {}),
+                    "backlog_h": round(backlog.get(h["id"], 0.0), 3),
+                }
+                for h in hubs
+            ],
+            "orders": orders,
+            "order_counts": {t["status"]: int(t["n"]) for t in totals},
+        }
