@@ -6,12 +6,18 @@ claim -> report done until the queue is empty. Every job must be claimed exactly
 
     .venv/bin/python bench/hub_bench.py                  # SQLite, and PostgreSQL if installed
     .venv/bin/python bench/hub_bench.py --agents 20 --jobs 2000 --json
+    .venv/bin/python bench/hub_bench.py --compare --no-postgres   # SQLite writer lock off/on
+
+``--compare`` runs SQLite twice, the server without (``FABTHREAD_SQLITE_WRITE_LOCK=0``, SQLite's
+polling busy handler alone) and with the in-process writer lock, alternating ``--rounds``
+times so both see the same machine load.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import statistics
 import subprocess
@@ -72,7 +78,9 @@ def prefill(db_url: str, var: Path, jobs: int) -> dict[str, str]:
     return tokens
 
 
-def run(db_url: str, agents: int, jobs: int) -> dict[str, object]:
+def run(
+    db_url: str, agents: int, jobs: int, env: dict[str, str] | None = None, label: str = ""
+) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix="fabthread-bench-") as tmp:
         var = Path(tmp)
         tokens = prefill(db_url, var, jobs)
@@ -93,6 +101,7 @@ def run(db_url: str, agents: int, jobs: int) -> dict[str, object]:
             [sys.executable, "-c", "from fabthread.cli.main import main; main()", *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -143,6 +152,7 @@ def run(db_url: str, agents: int, jobs: int) -> dict[str, object]:
     lat = sorted(latencies)
     return {
         "db": db_url.split(":")[0],
+        **({"variant": label} if label else {}),
         "agents": agents,
         "jobs": jobs,
         "wall_s": round(wall, 2),
@@ -158,10 +168,18 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1000)
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--compare", action="store_true", help="SQLite writer lock off vs on")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds of --compare")
     args = ap.parse_args()
     results = []
-    with tempfile.TemporaryDirectory(prefix="fabthread-bench-db-") as tmp:
-        results.append(run(f"sqlite:///{tmp}/bench.db", args.agents, args.jobs))
+    variants = (
+        [("busy-poll", {"FABTHREAD_SQLITE_WRITE_LOCK": "0"}), ("write-lock", {})] * args.rounds
+        if args.compare
+        else [("", {})]
+    )
+    for label, env in variants:
+        with tempfile.TemporaryDirectory(prefix="fabthread-bench-db-") as tmp:
+            results.append(run(f"sqlite:///{tmp}/bench.db", args.agents, args.jobs, env, label))
     if not args.no_postgres and find_bindir() is not None:
         with TempPostgres() as pg:
             results.append(run(pg.create_database("bench"), args.agents, args.jobs))

@@ -16,7 +16,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "fabthread"
 STAGES = {"design", "check", "customize", "slice", "cam", "gcode", "profiles", "bundle"}
-SHARED = {"model", "errors", "templates", "io_atomic", "paths", "geom", "__init__"}
+SHARED = {"model", "errors", "templates", "io_atomic", "paths", "geom", "expr", "__init__"}
 COMPOSERS = {"pipeline", "cli", "hub"}
 
 

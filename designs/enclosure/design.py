@@ -1,5 +1,6 @@
 """Electronics enclosure (see design.toml). Units: mm. The box stands at the origin, opening
-up; the lid lies top face down at +X beside it (GAP_MM between them)."""
+up; the lid lies top face down at +X beside it (GAP_MM between them). Two bodies, box
+and lid, so each can have its own color."""
 
 import cadquery as cq
 
@@ -93,4 +94,4 @@ def build(p):
     for cx, cy in centres:
         lid = lid.cut(cq.Workplane("XY").add(tool.moved(cq.Location(cq.Vector(cx, cy, 0)))))
     lid = lid.translate((ox + GAP_MM, 0, 0))
-    return cq.Workplane("XY").add(box.val()).add(lid.val())
+    return {"box": box, "lid": lid}

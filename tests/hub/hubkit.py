@@ -118,6 +118,19 @@ class FakeHost:
         return HostStatus("done", 100.0, "done")
 
 
+def shop(url: str, service_or_token, name: str = "shop", timeout: float = 30.0):
+    """An httpx client of an order system: a client token (made in the service's store, or
+    given as a string) on every request. Hub calls override the header per request."""
+    import httpx
+
+    token = (
+        service_or_token
+        if isinstance(service_or_token, str)
+        else service_or_token.store.create_client_token(name)
+    )
+    return httpx.Client(base_url=url, timeout=timeout, headers={"Authorization": f"Bearer {token}"})
+
+
 def fast_agent(url: str, token: str, name: str, host=None, **kw):
     from fabthread.hub.agent import Agent, AgentConfig
 

@@ -10,7 +10,6 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
-import httpx
 import pytest
 from hubkit import (
     GCODE,
@@ -19,6 +18,7 @@ from hubkit import (
     fast_agent,
     make_service,
     order_body,
+    shop,
     wait_orders,
 )
 
@@ -131,7 +131,7 @@ def exactly_once(url: str, service, n_agents: int, n_jobs: int) -> None:
     threads = _run_agents(agents)
     ids = [f"ord-{i:04d}" for i in range(n_jobs)]
     try:
-        with httpx.Client(base_url=url, timeout=30) as c:
+        with shop(url, service) as c:
             for i, oid in enumerate(ids):
                 hub = hubs[i % len(hubs)]
                 body = {"order": order_body(oid, MACHINE_OF[hub]), "deliver_to": PLACES[hub]}
@@ -165,7 +165,7 @@ def test_20_agents_500_jobs_exactly_once(served) -> None:
 
 def test_killed_agent_job_is_released_and_done_elsewhere(tmp_path, db_url) -> None:
     service = make_service(tmp_path, db_url, lease_s=1.0)
-    with ServerThread(create_app(service)) as srv, httpx.Client(base_url=srv.url) as c:
+    with ServerThread(create_app(service)) as srv, shop(srv.url, service) as c:
         t1, t2 = (service.store.create_token("berlin") for _ in range(2))
         dying = fast_agent(srv.url, t1, "dying", host=FakeHost(hang=True), lease_s=1.0)
         body = {"order": order_body("o-kill"), "deliver_to": PLACES["berlin"]}
@@ -195,7 +195,7 @@ def test_killed_agent_job_is_released_and_done_elsewhere(tmp_path, db_url) -> No
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_agent_refuses_a_tampered_bundle(tmp_path, db_url) -> None:
     service = make_service(tmp_path, db_url, lease_s=30.0)
-    with ServerThread(create_app(service)) as srv, httpx.Client(base_url=srv.url) as c:
+    with ServerThread(create_app(service)) as srv, shop(srv.url, service) as c:
         token = service.store.create_token("berlin")
         c.post("/orders", json={"order": order_body("o-bad"), "deliver_to": PLACES["berlin"]})
         view = wait_orders(c, ["o-bad"], statuses=("queued",), timeout=10)["o-bad"]

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
-from hubkit import fast_agent, order_body, wait_orders
+from hubkit import fast_agent, order_body, shop, wait_orders
 
 HERE = Path(__file__).resolve().parent
 
@@ -59,27 +59,24 @@ def test_server_kill_and_restart_loses_nothing(tmp_path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     db, var, url = f"sqlite:///{tmp_path}/fab.db", tmp_path / "var", f"http://127.0.0.1:{port}"
-    tok = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from fabthread.cli.main import main; main()",
-            "hub",
-            "token",
-            "berlin",
-            "--db",
-            db,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    tok, shop_tok = (
+        subprocess.run(
+            [sys.executable, "-c", "from fabthread.cli.main import main; main()", "hub", "token"]
+            + args
+            + ["--db", db],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for args in (["berlin"], ["--client", "shop"])
+    )
+    assert tok.startswith("fth_") and shop_tok.startswith("ftc_")
     server = _start(db, var, port)
     ids = [f"r-{i}" for i in range(12)]
     agent = fast_agent(url, tok, "survivor", lease_s=2.0)
     thread = threading.Thread(target=agent.run, daemon=True)
     try:
-        with httpx.Client(base_url=url, timeout=10) as c:
+        with shop(url, shop_tok) as c:
             for oid in ids[:6]:
                 body = {"order": order_body(oid), "deliver_to": {"lat_deg": 52.5, "lon_deg": 13.4}}
                 assert c.post("/orders", json=body).status_code == 202
@@ -89,7 +86,7 @@ def test_server_kill_and_restart_loses_nothing(tmp_path) -> None:
         server.wait(timeout=10)
         time.sleep(0.5)  # the agent hits connection errors and backs off meanwhile
         server = _start(db, var, port)
-        with httpx.Client(base_url=url, timeout=10) as c:
+        with shop(url, shop_tok) as c:
             for oid in ids[6:]:
                 body = {"order": order_body(oid), "deliver_to": {"lat_deg": 52.5, "lon_deg": 13.4}}
                 assert c.post("/orders", json=body).status_code == 202

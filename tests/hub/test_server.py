@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from hubkit import order_body
+from hubkit import order_body, shop
 
 
 def _wait_status(client: httpx.Client, oid: str, statuses: set[str], timeout: float = 10) -> dict:
@@ -24,7 +24,7 @@ def test_order_flow_end_to_end(served) -> None:
     url, service = served
     token = service.store.create_token("berlin")
     auth = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=url, timeout=10) as c:
+    with shop(url, service) as c:
         assert c.get("/openapi.json").json()["openapi"].startswith("3.")
         r = c.post(
             "/orders",
@@ -81,7 +81,7 @@ def test_hub_sees_only_its_jobs_and_tokens_are_checked(served) -> None:
     url, service = served
     berlin = {"Authorization": f"Bearer {service.store.create_token('berlin')}"}
     munich = {"Authorization": f"Bearer {service.store.create_token('munich')}"}
-    with httpx.Client(base_url=url, timeout=10) as c:
+    with shop(url, service) as c:
         c.post(
             "/orders",
             json={"order": order_body("o-2"), "deliver_to": {"lat_deg": 52.5, "lon_deg": 13.4}},
@@ -111,7 +111,7 @@ def test_hub_sees_only_its_jobs_and_tokens_are_checked(served) -> None:
 def test_bad_requests_are_4xx_without_side_effects(served) -> None:
     url, service = served
     auth = {"Authorization": f"Bearer {service.store.create_token('berlin')}"}
-    with httpx.Client(base_url=url, timeout=10) as c:
+    with shop(url, service) as c:
         before = c.get("/status").json()
         cases = [
             c.post("/orders", content=b"{not json", headers={"content-type": "application/json"}),
@@ -140,13 +140,13 @@ def test_bad_requests_are_4xx_without_side_effects(served) -> None:
 
 
 def test_chunked_upload_over_the_limit_is_413(served) -> None:
-    url, _ = served
+    url, service = served
 
     def chunks():
         for _ in range(100):
             yield b"x" * 4096
 
-    with httpx.Client(base_url=url, timeout=10) as c:
+    with shop(url, service) as c:
         r = c.post("/orders", content=chunks())
         assert r.status_code == 413
 
@@ -157,7 +157,7 @@ def test_failed_job_moves_to_the_next_hub(served) -> None:
         h: {"Authorization": f"Bearer {service.store.create_token(h)}"}
         for h in ("berlin", "munich")
     }
-    with httpx.Client(base_url=url, timeout=10) as c:
+    with shop(url, service) as c:
         c.post(
             "/orders",
             json={"order": order_body("o-4"), "deliver_to": {"lat_deg": 52.5, "lon_deg": 13.4}},
@@ -184,8 +184,8 @@ def test_failed_job_moves_to_the_next_hub(served) -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_unroutable_and_unbuildable_orders(served) -> None:
-    url, _ = served
-    with httpx.Client(base_url=url, timeout=10) as c:
+    url, service = served
+    with shop(url, service) as c:
         c.post("/orders", json=order_body("o-5", color="purple"))
         view = _wait_status(c, "o-5", {"rejected"})
         assert view["jobs"] == []

@@ -193,7 +193,7 @@ def test_missing_required_key(root: Path) -> None:
 def test_unknown_dialect(root: Path) -> None:
     (root / "machines" / "x.toml").write_text(LEAF.replace('"marlin"', '"smoothie"'))
     msg = _error(profiles.load_machine, "x", root)
-    assert "x.toml: dialect='smoothie'" in msg and "klipper, marlin, rrf" in msg
+    assert "x.toml: dialect='smoothie'" in msg and "klipper, linuxcnc, marlin, rrf" in msg
 
 
 def test_invalid_toml(root: Path) -> None:
@@ -220,10 +220,18 @@ def test_cnc_machine_without_extruder_loads(root: Path) -> None:
     limits = "\n".join(ln for ln in limits.splitlines() if "_e_" not in ln) + "\n"
     (root / "machines" / "mill.toml").write_text(
         'name = "Mill"\nprocess = "cnc"\ndialect = "marlin"\n'
-        "[volume]\nx_mm = 300\ny_mm = 200\nz_mm = 80\n" + limits
+        "[volume]\nx_mm = 300\ny_mm = 200\nz_mm = 80\n[spindle]\nmax_rpm = 24000\n" + limits
     )
     m = profiles.load_machine("mill", root)
     assert m.process == "cnc" and m.limits.max_feed_e_mm_s == 0.0
+    assert m.spindle_max_rpm == 24000.0 and m.work_offset == "G54"
+    path = root / "machines" / "mill.toml"
+    path.write_text(path.read_text().replace("[spindle]\nmax_rpm = 24000\n", ""))
+    assert "missing key 'spindle.max_rpm'" in _error(profiles.load_machine, "mill", root)
+    path.write_text(path.read_text() + "[extruder]\ncount = 1\n")
+    assert "key 'extruder' is not used by cnc machines" in _error(
+        profiles.load_machine, "mill", root
+    )
 
 
 @pytest.mark.parametrize(

@@ -14,11 +14,21 @@ from fabthread.templates import TEMPLATE_FIELDS, render_template
 
 MACHINES = ("duet3_corexy", "prusa_mk4", "voron24_350")
 MATERIALS = ("petg", "pla")
+CNC_MACHINES = ("linuxcnc_mill", "shapeoko4_xl")
+LASER_MACHINES = ("co2_laser_60w", "diode_laser_10w")
+CNC_MATERIALS = ("acrylic", "aluminium_6061", "hdpe", "mdf", "plywood")
+LASER_MATERIALS = ("acrylic_laser", "mdf_laser", "plywood_laser")
 
 
 def test_listing_is_the_shipped_set_without_bases() -> None:
-    assert [m.id for m in profiles.list_machines()] == list(MACHINES)
-    assert [m.id for m in profiles.list_materials()] == list(MATERIALS)
+    assert [m.id for m in profiles.list_machines() if m.process == "fdm"] == list(MACHINES)
+    assert [m.id for m in profiles.list_materials() if m.process == "fdm"] == list(MATERIALS)
+    assert [m.id for m in profiles.list_machines()] == sorted(
+        MACHINES + CNC_MACHINES + LASER_MACHINES
+    )
+    assert [m.id for m in profiles.list_materials()] == sorted(
+        MATERIALS + CNC_MATERIALS + LASER_MATERIALS
+    )
     assert {d.name for d in profiles.list_dialects()} >= {"marlin", "klipper", "rrf"}
     assert any(p.name.startswith("_") for p in (profiles_dir() / "machines").glob("*.toml"))
 
@@ -38,7 +48,10 @@ def test_machine_loads_with_sane_values(machine_id: str) -> None:
     SliceSettings().with_overrides(dict(m.defaults), source=m.id)
     # each listed material can run on each shipped machine
     for mat in profiles.list_materials():
-        assert profiles.material_problems(m, mat) == ()
+        if mat.process == "fdm":
+            assert profiles.material_problems(m, mat) == ()
+        else:
+            assert profiles.material_problems(m, mat)  # stock is not filament
 
 
 def test_expected_machine_facts() -> None:
@@ -175,4 +188,5 @@ def test_sha256_is_stable_and_content_addressed(tmp_path) -> None:
     path = copy / "machines" / "prusa_mk4.toml"
     path.write_text(path.read_text().replace("max_feed_z_mm_s = 40", "max_feed_z_mm_s = 12"))
     assert profiles.load_machine("prusa_mk4", root=copy).sha256 != a.sha256
-    assert len({m.sha256 for m in profiles.list_machines()}) == len(MACHINES)
+    n = len(MACHINES + CNC_MACHINES + LASER_MACHINES)
+    assert len({m.sha256 for m in profiles.list_machines()}) == n

@@ -43,12 +43,13 @@ def _location(value: str | None) -> tuple[float, float] | None:
 
 @click.group()
 def hub() -> None:
-    """The hub network: job server, hub agents, tokens, status.
+    """The hub network: job server, hub agents, tokens, pause/resume, status.
 
     \b
     Examples:
       fabthread hub serve --port 8765
       fabthread hub token berlin
+      fabthread hub token --client webshop
       fabthread hub agent --server http://127.0.0.1:8765 --token fth_... \\
           --host octoprint --host-url http://127.0.0.1:5000 --api-key KEY
       fabthread hub status --json
@@ -124,6 +125,11 @@ def list_hubs(hubs_dir: str | None, as_json: bool) -> None:
     help="Request body limit (bytes).",
 )
 @click.option(
+    "--open-orders",
+    is_flag=True,
+    help="Accept and show orders without a client token (private network or demo only).",
+)
+@click.option(
     "--builder",
     default="",
     help="module:function(order, out_dir) -> Bundle (default: fabthread.pipeline.run_order).",
@@ -137,6 +143,7 @@ def serve(
     lease_s: float,
     split_max_hubs: int,
     max_body: int,
+    open_orders: bool,
     builder: str,
 ) -> None:
     """Run the job server (HTTP; OpenAPI at /openapi.json).
@@ -157,6 +164,7 @@ def serve(
         builder=_load_callable(builder) if builder else default_builder,
         lease_s=lease_s,
         split_max_hubs=split_max_hubs,
+        client_auth=not open_orders,
     )
     run_server(HubService(config), host, port, max_body_bytes=max_body)
 
@@ -170,26 +178,89 @@ def _load_callable(spec: str):  # type: ignore[no-untyped-def]
 
 
 @hub.command()
-@click.argument("hub_id")
+@click.argument("hub_id", required=False)
+@click.option("--client", default="", help="Make an order-system token for this client name.")
 @_db_option
 @_hubs_option
-def token(hub_id: str, db_url: str, hubs_dir: str | None) -> None:
-    """Create an API token for HUB_ID and print it (only a salted hash is stored).
+def token(hub_id: str | None, client: str, db_url: str, hubs_dir: str | None) -> None:
+    """Create an API token and print it (only a salted hash is stored): a hub token for
+    HUB_ID (agents), or with --client NAME a token for an order system (POST/GET /orders).
 
     \b
     Examples:
       fabthread hub token berlin
+      fabthread hub token --client webshop
       FABTHREAD_HUB_TOKEN=$(fabthread hub token munich) fabthread hub agent ...
     """
     from fabthread.hub.registry import load_network
     from fabthread.hub.store import Store
 
+    if bool(hub_id) == bool(client):
+        raise click.UsageError("give either HUB_ID or --client NAME")
     store = Store(db_url)
     try:
-        store.sync_hubs(load_network(hubs_dir))
-        click.echo(store.create_token(hub_id))
+        if client:
+            click.echo(store.create_client_token(client))
+        else:
+            store.sync_hubs(load_network(hubs_dir))
+            click.echo(store.create_token(str(hub_id)))
     finally:
         store.close()
+
+
+@hub.command()
+@click.argument("hub_id")
+@click.option("--reason", default="", help="Why (shown in hub status).")
+@_db_option
+@_hubs_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def pause(hub_id: str, reason: str, db_url: str, hubs_dir: str | None, as_json: bool) -> None:
+    """Pause a hub: the router skips it and its agents get no new jobs (running jobs finish).
+    Stored in the database: a running server honours it at once, and it survives restarts.
+
+    \b
+    Examples:
+      fabthread hub pause leipzig --reason "nozzle change"
+      fabthread hub pause berlin --db postgresql://fab@127.0.0.1/fab --json
+    """
+    _set_paused(hub_id, True, reason, db_url, hubs_dir, as_json)
+
+
+@hub.command()
+@click.argument("hub_id")
+@_db_option
+@_hubs_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def resume(hub_id: str, db_url: str, hubs_dir: str | None, as_json: bool) -> None:
+    """Resume a paused hub: it is routed to and its agents claim jobs again.
+
+    \b
+    Examples:
+      fabthread hub resume leipzig
+      fabthread hub resume berlin --json
+    """
+    _set_paused(hub_id, False, "", db_url, hubs_dir, as_json)
+
+
+def _set_paused(
+    hub_id: str, paused: bool, reason: str, db_url: str, hubs_dir: str | None, as_json: bool
+) -> None:
+    from fabthread.hub.registry import load_network
+    from fabthread.hub.store import Store
+
+    store = Store(db_url)
+    try:
+        if not any(h["id"] == hub_id for h in store.hubs()):
+            store.sync_hubs(load_network(hubs_dir))  # a fresh database: learn the hubs first
+        row = store.set_paused(hub_id, paused, reason)
+        state = store.hub_states()[hub_id]
+    finally:
+        store.close()
+    if as_json:
+        emit_json({"hub": hub_id, "paused": bool(row["paused"]), "state": state, "reason": reason})
+    else:
+        note = f" ({reason})" if reason else ""
+        click.echo(f"{hub_id}: {'paused' if paused else 'resumed'}{note}; state {state}")
 
 
 @hub.command()
@@ -326,13 +397,19 @@ def status(db_url: str, as_json: bool, limit: int) -> None:
     hub_rows = [
         (
             h["id"],
-            h["state"],
+            h["state"] + (f" ({h['paused_reason']})" if h["paused_reason"] else ""),
             f"{h['backlog_h']:.2f}",
             " ".join(f"{k}:{v}" for k, v in sorted(h["jobs"].items())) or "-",
+            " ".join(
+                f"{s['material']}/{s['color']}:{s['grams']:.0f}g"
+                + (f"({s['available_g']:.0f} free)" if s["available_g"] != s["grams"] else "")
+                for s in h["stock"]
+            )
+            or "-",
         )
         for h in data["hubs"]
     ]
-    click.echo(table(("hub", "state", "backlog_h", "jobs"), hub_rows))
+    click.echo(table(("hub", "state", "backlog_h", "jobs", "stock"), hub_rows))
     click.echo()
     order_rows = [
         (

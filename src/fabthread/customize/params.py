@@ -1,10 +1,14 @@
 """Raw parameter values (CLI strings or JSON values) -> a validated ``ParamSet``.
 
-Order of precedence: the design's defaults, then the preset (if named), then the raw values.
-Every value is checked against its ``ParamSpec`` (type, range, step grid, choices) and then
-every constraint of the design is evaluated on the complete set. Values are never clamped:
-anything outside what the design allows is a ``ParamError`` whose message names the
-parameter, the value, the unit and what is allowed.
+Order of precedence: the design's defaults, then the preset (if named), then the values the
+fits resolved for the machine (``fabthread.customize.fit``), then the raw values. A raw value
+for a fit feature whose class the order chose explicitly is refused (two answers to one
+question). Every value is checked against its ``ParamSpec`` (type, range, step grid, choices:
+``fabthread.model.params.check_value``) and then every constraint of the design is evaluated
+on the complete set. Fit values are exempt from the step grid (the grid is the form's, a fit
+is computed to 1 µm), not from the range. Values are never clamped: anything outside what the
+design allows is a ``ParamError`` whose message names the parameter, the value, the unit and
+what is allowed.
 """
 
 from __future__ import annotations
@@ -13,14 +17,18 @@ import difflib
 import math
 from collections.abc import Mapping
 
-from fabthread.customize.expr import ExprEvalError, ExprSyntaxError, parse_expr
-from fabthread.errors import DesignError, ParamError
-from fabthread.model.params import DesignSpec, ParamSet, ParamSpec, ParamValue
-
-#: Relative tolerance (in steps) for "on the step grid": 40.00000001 is on a 0.5 grid.
-STEP_TOLERANCE = 1e-6
-#: Longest accepted string parameter (characters).
-MAX_STRING_LENGTH = 200
+from fabthread.errors import ParamError
+from fabthread.model.fit import ResolvedFits
+from fabthread.model.params import (
+    DesignSpec,
+    ParamSet,
+    ParamSpec,
+    ParamValue,
+    check_constraints,
+    check_value,
+    format_number,
+    show_value,
+)
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -32,9 +40,13 @@ def resolve_params(
     *,
     preset: str = "",
     source: str = "",
+    fits: ResolvedFits | None = None,
+    scale: object = 1.0,
 ) -> ParamSet:
     """Validate ``raw`` against ``spec`` and return every declared parameter, in declaration
-    order. ``source`` (e.g. "order A-1001" or a file name) prefixes error messages."""
+    order. ``source`` (e.g. "order A-1001" or a file name) prefixes error messages. ``fits``
+    (from ``resolve_fits``) sets the fit features; ``scale`` must lie within the design's
+    ``[scale]`` limits (1.0 when it declares none)."""
     where = f"{source}: " if source else ""
     declared = {p.name: p for p in spec.params}
     for name in raw:
@@ -49,83 +61,68 @@ def resolve_params(
                 f"{where}unknown preset '{preset}' for design {spec.name}; presets: {known}"
             )
         values.update(dict(presets[preset]))
+    fitted: dict[str, float] = {}
+    if fits is not None:
+        if fits.design != spec.name:
+            raise ParamError(f"{where}fits were resolved for design {fits.design}, not {spec.name}")
+        fitted = fits.values()
+        for feature in sorted(fits.chosen_features() & set(raw)):
+            fit = next(f for f in fits.fits if f.feature == feature)
+            raise ParamError(
+                f"{where}{feature} is set by fit '{fit.name}' (class {fit.fit_class}) for design "
+                f"{spec.name}; give either the fit class or {feature}, not both"
+            )
+        for feature, value in fitted.items():
+            if feature not in raw:
+                values[feature] = check_value(
+                    declared[feature], value, spec.name, where=where, on_grid=False
+                )
     for name, value in raw.items():
         values[name] = coerce_value(declared[name], value, spec.name, where=where)
     # Defaults and presets were validated when the design was loaded; check them again
     # anyway so a DesignSpec built by hand cannot smuggle in a bad value.
     for p in spec.params:
-        if p.name not in raw:
-            values[p.name] = coerce_value(p, values[p.name], spec.name, where=where)
+        if p.name not in raw and p.name not in fitted:
+            values[p.name] = check_value(p, values[p.name], spec.name, where=where)
     check_constraints(spec, values, where=where)
-    return ParamSet(design=spec.name, values=tuple((p.name, values[p.name]) for p in spec.params))
+    return ParamSet(
+        design=spec.name,
+        values=tuple((p.name, values[p.name]) for p in spec.params),
+        scale=check_scale(spec, scale, where=where),
+    )
 
 
-def coerce_value(p: ParamSpec, value: object, design: str, *, where: str = "") -> ParamValue:
-    """``value`` converted to ``p``'s type and checked against its range, grid and choices."""
-    shown = _show(value)
-    if p.type == "bool":
-        return _to_bool(p, value, design, where)
-    if p.type in ("choice", "string"):
-        if not isinstance(value, str):
-            raise ParamError(f"{where}{p.name}={shown} is not a string for design {design}")
-        if p.type == "choice" and value not in p.choices:
-            raise ParamError(
-                f"{where}{p.name}={shown} is not one of {', '.join(p.choices)} for design {design}"
-            )
-        if len(value) > MAX_STRING_LENGTH or not value.isprintable():
-            raise ParamError(
-                f"{where}{p.name}={shown} must be printable text of at most {MAX_STRING_LENGTH} "
-                f"characters for design {design}"
-            )
-        return value
-    number = _to_number(p, value, design, where)
-    unit = f" {p.unit}" if p.unit else ""
-    if p.minimum is not None and number < p.minimum:
-        raise ParamError(
-            f"{where}{p.name}={_num(number)}{unit} is below the minimum {_num(p.minimum)}{unit} "
-            f"for design {design}"
+def check_scale(spec: DesignSpec, scale: object, *, where: str = "") -> float:
+    """``scale`` (number or CLI string) within the design's limits, as a float."""
+    lo, hi = spec.scale.minimum, spec.scale.maximum
+    try:
+        number = float(scale.strip()) if isinstance(scale, str) else scale
+    except ValueError:
+        number = None
+    if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number):
+        raise ParamError(f"{where}scale={show_value(scale)} is not a number for design {spec.name}")
+    number = float(number)
+    if not lo <= number <= hi:
+        allowed = (
+            f"allowed: {format_number(lo)}..{format_number(hi)}"
+            if spec.scale.scalable
+            else "the design is not scalable (scale 1 only)"
         )
-    if p.maximum is not None and number > p.maximum:
         raise ParamError(
-            f"{where}{p.name}={_num(number)}{unit} is above the maximum {_num(p.maximum)}{unit} "
-            f"for design {design}"
+            f"{where}scale={format_number(number)} is outside the limits of design "
+            f"{spec.name}; {allowed}"
         )
-    if p.step:
-        origin = p.minimum if p.minimum is not None else 0.0
-        k = (number - origin) / p.step
-        if abs(k - round(k)) > STEP_TOLERANCE * max(1.0, abs(k)):
-            lo = origin + math.floor(k) * p.step
-            raise ParamError(
-                f"{where}{p.name}={_num(number)}{unit} is not a multiple of the step "
-                f"{_num(p.step)}{unit} from {_num(origin)}{unit} for design {design}; nearest "
-                f"allowed: {_num(lo)} or {_num(lo + p.step)}"
-            )
     return number
 
 
-def check_constraints(
-    spec: DesignSpec, values: Mapping[str, ParamValue], *, where: str = ""
-) -> None:
-    """Raise ParamError for the first constraint of ``spec`` that ``values`` violate."""
-    numeric = {p.name for p in spec.params if p.type in ("float", "int", "bool")}
-    for c in spec.constraints:
-        try:
-            expr = parse_expr(c.expr, numeric)
-        except ExprSyntaxError as exc:
-            raise DesignError(f"design {spec.name}: constraint '{c.expr}': {exc}") from None
-        used = ", ".join(f"{n}={_show(values[n])}" for n in _in_order(spec, expr.names))
-        try:
-            ok = bool(expr(values))  # type: ignore[arg-type]
-        except ExprEvalError as exc:
-            raise ParamError(
-                f"{where}constraint {c.expr} cannot be evaluated for design {spec.name}: {exc} "
-                f"({used})"
-            ) from None
-        if not ok:
-            why = f" ({c.message})" if c.message else ""
-            raise ParamError(
-                f"{where}constraint {c.expr} violated for design {spec.name}: {used}{why}"
-            )
+def coerce_value(p: ParamSpec, value: object, design: str, *, where: str = "") -> ParamValue:
+    """``value`` (typed, or a CLI string) converted to ``p``'s type and checked against its
+    range, grid and choices."""
+    if p.type == "bool":
+        value = _to_bool(p, value, design, where)
+    elif p.type in ("float", "int"):
+        value = _to_number(p, value, design, where)
+    return check_value(p, value, design, where=where)
 
 
 def _to_bool(p: ParamSpec, value: object, design: str, where: str) -> bool:
@@ -134,14 +131,16 @@ def _to_bool(p: ParamSpec, value: object, design: str, where: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
     raise ParamError(
-        f"{where}{p.name}={_show(value)} is not a boolean (true or false) for design {design}"
+        f"{where}{p.name}={show_value(value)} is not a boolean (true or false) for design {design}"
     )
 
 
 def _to_number(p: ParamSpec, value: object, design: str, where: str) -> int | float:
     kind = "an integer" if p.type == "int" else "a number"
     unit = f" in {p.unit}" if p.unit else ""
-    bad = ParamError(f"{where}{p.name}={_show(value)} is not {kind}{unit} for design {design}")
+    bad = ParamError(
+        f"{where}{p.name}={show_value(value)} is not {kind}{unit} for design {design}"
+    )
     if isinstance(value, bool):
         raise bad
     number: int | float
@@ -178,27 +177,4 @@ def _unknown_message(spec: DesignSpec, name: str) -> str:
     )
 
 
-def _in_order(spec: DesignSpec, names: frozenset[str]) -> list[str]:
-    return [p.name for p in spec.params if p.name in names]
-
-
-def _num(x: float) -> str:
-    """A number as a person writes it: 40, 40.5, 0.1 (no float noise)."""
-    return f"{x:.10g}" if isinstance(x, float) else str(x)
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return _num(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        text = value if len(value) <= 60 else value[:57] + "..."
-        plain = text and text.strip() == text and text.isprintable()
-        return text if plain else repr(text)  # repr keeps the message on one line
-    return repr(value)[:60]
-
-
-__all__ = ["check_constraints", "coerce_value", "resolve_params"]
+__all__ = ["check_constraints", "check_scale", "coerce_value", "resolve_params"]

@@ -6,9 +6,19 @@ limit is real: the script runs in a worker process (``fork`` where the OS has it
 a Python signal could not interrupt it. The parent imports cadquery once before forking so a
 second build in the same process does not pay the import again (about 1-3 s).
 
-Build cache (``cache_dir``): ``<cache_dir>/builds/<key>.npz`` (vertices_mm, faces) and
-``<key>.step``, where ``key`` = sha256(design source hash + canonical JSON of the parameters),
-which is also the Part's ``source_sha256``. A hit reads the npz and never imports cadquery.
+Build cache (``cache_dir``): ``<cache_dir>/builds/<key>.npz`` (vertices_mm, faces, and for
+multi-body designs body_names/body_starts) and ``<key>.step``, where ``key`` = sha256(design
+source hash + canonical JSON of the parameters and, when not 1, the scale), which is also the
+Part's ``source_sha256``. A hit reads the npz and never imports cadquery.
+
+Scale: ``params.scale`` scales the built shape uniformly about the origin. Fit features (the
+parameters ``spec.fits`` set) are passed to ``design.py`` divided by the scale, so a resolved
+0.2 mm gap is 0.2 mm in the scaled part.
+
+Bodies: a design with ``bodies = ["box", "lid"]`` returns ``{"box": ..., "lid": ...}``; the
+Part holds all bodies, one after the other in that order, and its meta has
+``("bodies", "box:0:5120;lid:5120:8000")`` (face ranges), read back by ``body_ranges``, so an
+exporter can give each body its own object and color.
 """
 
 from __future__ import annotations
@@ -43,10 +53,10 @@ STEP_EPOCH = "1970-01-01T00:00:00"
 
 @dataclass(frozen=True, slots=True)
 class _Built:
-    """What a worker sends back: raw tessellation (float64 (n, 3), int64 (m, 3)) and STEP."""
+    """What a worker sends back: raw tessellation per body (name, float64 (n, 3) vertices,
+    int64 (m, 3) faces; one unnamed body for single-body designs) and STEP."""
 
-    vertices: np.ndarray
-    faces: np.ndarray
+    bodies: tuple[tuple[str, np.ndarray, np.ndarray], ...]
     step: bytes
 
 
@@ -79,7 +89,19 @@ def build_key(spec: DesignSpec, params: ParamSet) -> str:
     """sha256 hex of the design source hash and the canonical JSON of ``params``."""
     _check_pair(spec, params)
     canonical = json.dumps(dict(params.values), sort_keys=True, separators=(",", ":"))
+    if params.scale != 1.0:  # keeps the keys of unscaled builds as they were
+        canonical += f"|scale={params.scale!r}"
     return hashlib.sha256((spec.source_sha256 + canonical).encode("utf-8")).hexdigest()
+
+
+def body_ranges(part: Part) -> tuple[tuple[str, int, int], ...]:
+    """``(name, first face, end face)`` per named body of a built Part; () for one body."""
+    text = dict(part.meta).get("bodies", "")
+    out = []
+    for item in text.split(";") if text else ():
+        name, start, end = item.split(":")
+        out.append((name, int(start), int(end)))
+    return tuple(out)
 
 
 def build_part(
@@ -104,7 +126,7 @@ def build_part(
             return part
     t0 = time.perf_counter()
     built = _run(spec, params, want_step=cached is not None, timeout_s=timeout_s)
-    part = _part_from_tessellation(spec, params, key, built.vertices, built.faces)
+    part = _part_from_tessellation(spec, params, key, built.bodies)
     log.info(
         "built %s in %.2f s (%d triangles)", spec.name, time.perf_counter() - t0, len(part.faces)
     )
@@ -112,7 +134,14 @@ def build_part(
         from fabthread.io_atomic import write_bytes_atomic
 
         buf = io.BytesIO()
-        np.savez(buf, vertices_mm=part.vertices_mm, faces=part.faces)
+        ranges = body_ranges(part)
+        np.savez(
+            buf,
+            vertices_mm=part.vertices_mm,
+            faces=part.faces,
+            body_names=np.array([r[0] for r in ranges], dtype="U64"),
+            body_starts=np.array([r[1] for r in ranges] + [len(part.faces)], dtype=np.int64),
+        )
         write_bytes_atomic(cached[1], built.step)  # STEP first: a present npz implies both
         write_bytes_atomic(cached[0], buf.getvalue())
     return part
@@ -137,9 +166,13 @@ def build_step(
 
 
 def build_shape(spec: DesignSpec, params: ParamSet) -> Any:
-    """Run ``design.py`` in this process and return the cadquery Shape (no time limit)."""
+    """Run ``design.py`` in this process and return the cadquery Shape, scaled (no time
+    limit). Multi-body designs give a Compound of their bodies."""
+    import cadquery as cq
+
     _check_pair(spec, params)
-    return _to_shape(spec.name, _call_build(spec, params))
+    shapes = [s for _, s in _bodies(spec, params)]
+    return shapes[0] if len(shapes) == 1 else cq.Compound.makeCompound(shapes)
 
 
 # --- running the script -------------------------------------------------------------------
@@ -196,17 +229,43 @@ def _worker(conn: Any, spec: DesignSpec, params: ParamSet, want_step: bool) -> N
 
 
 def _build_here(spec: DesignSpec, params: ParamSet, want_step: bool) -> _Built:
+    import cadquery as cq
+
+    bodies = _bodies(spec, params)
+    out = []
     try:
-        shape = _to_shape(spec.name, _call_build(spec, params))
-        vertices, triangles = shape.tessellate(LINEAR_TOLERANCE_MM, ANGULAR_TOLERANCE_RAD)
+        for name, shape in bodies:
+            vertices, triangles = shape.tessellate(LINEAR_TOLERANCE_MM, ANGULAR_TOLERANCE_RAD)
+            v = np.array([(p.x, p.y, p.z) for p in vertices], dtype=np.float64).reshape(-1, 3)
+            f = np.array(triangles, dtype=np.int64).reshape(-1, 3)
+            out.append((name, v, f))
+        step = b""
+        if want_step:
+            shapes = [s for _, s in bodies]
+            step = _step_bytes(shapes[0] if len(shapes) == 1 else cq.Compound.makeCompound(shapes))
     except DesignError:
         raise
     except Exception as exc:
         raise DesignError(_failure_message(spec, exc)) from None
-    v = np.array([(p.x, p.y, p.z) for p in vertices], dtype=np.float64).reshape(-1, 3)
-    f = np.array(triangles, dtype=np.int64).reshape(-1, 3)
-    return _Built(vertices=v, faces=f, step=_step_bytes(shape) if want_step else b"")
+    return _Built(bodies=tuple(out), step=step)
 
+
+def _bodies(spec: DesignSpec, params: ParamSet) -> list[tuple[str, Any]]:
+    """The checked, scaled shapes of a build: [("", shape)] or one per named body."""
+    result = _call_build(spec, params)
+    if spec.bodies:
+        if not isinstance(result, dict) or list(result) != list(spec.bodies):
+            got = list(result) if isinstance(result, dict) else type(result).__name__
+            raise DesignError(
+                f"design {spec.name}: build() must return a dict with the bodies "
+                f"{', '.join(spec.bodies)} in that order, got {got}"
+            )
+        named = [(name, _to_shape(f"{spec.name} (body {name})", result[name])) for name in result]
+    else:
+        named = [("", _to_shape(spec.name, result))]
+    if params.scale != 1.0:
+        named = [(name, shape.scale(params.scale)) for name, shape in named]
+    return named
 
 def _call_build(spec: DesignSpec, params: ParamSet) -> Any:
     import importlib.util
@@ -225,8 +284,12 @@ def _call_build(spec: DesignSpec, params: ParamSet) -> Any:
     build = getattr(module, "build", None)
     if not callable(build):
         raise DesignError(f"{path}: no build(p) function")
+    values = dict(params.values)
+    if params.scale != 1.0:  # fit features stay absolute in the scaled part
+        for fit in spec.fits:
+            values[fit.feature] = values[fit.feature] / params.scale  # type: ignore[operator]
     try:
-        return build(Params(spec.name, dict(params.values)))
+        return build(Params(spec.name, values))
     except Exception as exc:
         raise DesignError(_failure_message(spec, exc)) from None
 
@@ -285,39 +348,61 @@ def _failure_message(spec: DesignSpec, exc: BaseException, what: str = "failed t
 
 
 def _part_from_tessellation(
-    spec: DesignSpec, params: ParamSet, key: str, vertices: np.ndarray, faces: np.ndarray
+    spec: DesignSpec,
+    params: ParamSet,
+    key: str,
+    bodies: tuple[tuple[str, np.ndarray, np.ndarray], ...],
 ) -> Part:
     import trimesh
 
     from fabthread.geom.mesh_io import open_edge_count
 
-    if len(faces) == 0:
-        raise DesignError(f"design {spec.name}: the build has no triangles")
-    # process=True merges the per-face vertex copies OCC emits along shared edges.
-    mesh = trimesh.Trimesh(vertices=vertices, faces=faces, process=True)
-    mesh.update_faces(mesh.nondegenerate_faces())
-    mesh.remove_unreferenced_vertices()
-    n_open = open_edge_count(np.asarray(mesh.faces))
-    if n_open or not mesh.is_winding_consistent:
-        raise DesignError(
-            f"design {spec.name}: the tessellated solid is not closed ({n_open} open edges); "
-            "check build() for touching or zero-thickness geometry"
-        )
-    if mesh.volume < 0:
-        mesh.invert()
-    v = np.asarray(mesh.vertices, dtype=np.float64).copy()
+    vertex_blocks, face_blocks, ranges = [], [], []
+    n_vertices = n_faces = 0
+    for name, vertices, faces in bodies:
+        what = f"design {spec.name}" + (f" (body {name})" if name else "")
+        if len(faces) == 0:
+            raise DesignError(f"{what}: the build has no triangles")
+        # process=True merges the per-face vertex copies OCC emits along shared edges.
+        mesh = trimesh.Trimesh(vertices=vertices, faces=faces, process=True)
+        mesh.update_faces(mesh.nondegenerate_faces())
+        mesh.remove_unreferenced_vertices()
+        n_open = open_edge_count(np.asarray(mesh.faces))
+        if n_open or not mesh.is_winding_consistent:
+            raise DesignError(
+                f"{what}: the tessellated solid is not closed ({n_open} open edges); "
+                "check build() for touching or zero-thickness geometry"
+            )
+        if mesh.volume < 0:
+            mesh.invert()
+        vertex_blocks.append(np.asarray(mesh.vertices, dtype=np.float64))
+        face_blocks.append(np.asarray(mesh.faces, dtype=np.int64) + n_vertices)
+        ranges.append((name, n_faces, n_faces + len(mesh.faces)))
+        n_vertices += len(mesh.vertices)
+        n_faces += len(mesh.faces)
+    v = np.concatenate(vertex_blocks)
     v[:, 2] -= v[:, 2].min()
-    return _make_part(spec, params, key, v, np.asarray(mesh.faces, dtype=np.int64))
+    named = tuple(r for r in ranges if r[0])
+    return _make_part(spec, params, key, v, np.concatenate(face_blocks), named)
 
 
 def _make_part(
-    spec: DesignSpec, params: ParamSet, key: str, vertices: np.ndarray, faces: np.ndarray
+    spec: DesignSpec,
+    params: ParamSet,
+    key: str,
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    bodies: tuple[tuple[str, int, int], ...] = (),
 ) -> Part:
-    meta = (
+    meta: tuple[tuple[str, str], ...] = (
         ("design", spec.name),
         ("design_sha256", spec.source_sha256),
         ("params", json.dumps(dict(params.values), sort_keys=True, separators=(",", ":"))),
     )
+    if params.scale != 1.0:
+        meta += (("scale", repr(params.scale)),)
+    if bodies:
+        meta += (("bodies", ";".join(f"{n}:{a}:{b}" for n, a, b in bodies)),)
     return Part(name=spec.name, vertices_mm=vertices, faces=faces, source_sha256=key, meta=meta)
 
 
@@ -334,14 +419,19 @@ def _load_cached(path: Path, spec: DesignSpec, params: ParamSet, key: str) -> Pa
     try:
         with np.load(path, allow_pickle=False) as data:
             vertices, faces = data["vertices_mm"], data["faces"]
+            names = [str(n) for n in data["body_names"]] if "body_names" in data else []
+            starts = [int(i) for i in data["body_starts"]] if "body_starts" in data else []
         if vertices.ndim != 2 or vertices.shape[1:] != (3,) or faces.shape[1:] != (3,):
             raise ValueError("bad shapes")
         if len(faces) and (faces.min() < 0 or faces.max() >= len(vertices)):
             raise ValueError("face index out of range")
+        if names != list(spec.bodies) or (names and len(starts) != len(names) + 1):
+            raise ValueError("bodies do not match the design")
     except Exception as exc:  # a corrupt cache entry is rebuilt, never trusted
         log.warning("ignoring unreadable build cache entry %s: %s", path, exc)
         return None
-    return _make_part(spec, params, key, vertices, faces)
+    bodies = tuple(zip(names, starts[:-1], starts[1:], strict=False))
+    return _make_part(spec, params, key, vertices, faces, bodies)
 
 
 def _check_pair(spec: DesignSpec, params: ParamSet) -> None:
@@ -357,4 +447,4 @@ def _check_pair(spec: DesignSpec, params: ParamSet) -> None:
         )
 
 
-__all__ = ["Params", "build_key", "build_part", "build_shape", "build_step"]
+__all__ = ["Params", "body_ranges", "build_key", "build_part", "build_shape", "build_step"]

@@ -4,8 +4,11 @@ Reading a schema never builds geometry and never imports cadquery, so listing de
 a configurator form or validating an order is fast. A design folder holds::
 
     design.toml   title, description, processes, materials, [[param]], [[constraint]],
-                  [preset.<name>]  (see designs/wall_bracket/design.toml for an example)
-    design.py     def build(p): ... return a cadquery Workplane or Shape  (p.<param> in mm)
+                  [preset.<name>]  (see designs/wall_bracket/design.toml for an example),
+                  optionally [scale] min/max (uniform scale limits), [[fit]] (fits on mating
+                  features, see fabthread.model.fit) and bodies = ["box", "lid"]
+    design.py     def build(p): ... return a cadquery Workplane or Shape  (p.<param> in mm),
+                  or, with ``bodies``, a dict {body name: Workplane or Shape}
 
 Everything is validated at load time with the file and key in the message: unknown keys,
 wrong types, min > max, defaults and presets outside their parameter's range or grid,
@@ -17,20 +20,43 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import math
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from fabthread.design import schema
-from fabthread.errors import DesignError
-from fabthread.model.params import Constraint, DesignSpec, ParamSpec, ParamValue
+from fabthread.errors import DesignError, ParamError
+from fabthread.expr import ExprSyntaxError
+from fabthread.model.fit import FIT_KINDS, FitSpec
+from fabthread.model.params import (
+    Constraint,
+    DesignSpec,
+    ParamSpec,
+    ParamValue,
+    ScaleSpec,
+    check_constraints,
+    check_value,
+    is_param_name,
+    parse_constraint,
+)
 
 SCHEMA_FILE = "design.toml"
 SCRIPT_FILE = "design.py"
 NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
-TOP_KEYS = ("title", "description", "processes", "materials", "param", "constraint", "preset")
+TOP_KEYS = (
+    "title",
+    "description",
+    "processes",
+    "materials",
+    "param",
+    "constraint",
+    "preset",
+    "scale",
+    "fit",
+    "bodies",
+)
 PARAM_KEYS = (
     "name",
     "type",
@@ -44,6 +70,10 @@ PARAM_KEYS = (
     "choices",
 )
 CONSTRAINT_KEYS = ("expr", "message")
+SCALE_KEYS = ("min", "max")
+FIT_KEYS = ("name", "feature", "kind", "default_class", "nominal", "classes", "description")
+#: Widest scale range a design may declare.
+SCALE_LIMITS = (0.1, 10.0)
 PROCESSES = ("fdm", "cnc", "laser")
 TYPES = ("float", "int", "bool", "choice", "string")
 
@@ -94,6 +124,9 @@ def load_spec(name: str, root: Path | None = None) -> DesignSpec:
         presets=spec.presets,
         source_sha256=digest,
         path=str(folder),
+        scale=spec.scale,
+        fits=spec.fits,
+        bodies=spec.bodies,
     )
 
 
@@ -134,7 +167,7 @@ def _spec_from_toml(name: str, data: dict[str, Any], where: str) -> DesignSpec:
         raise DesignError(f"{where}: at least one [[param]] table is required")
     params: list[ParamSpec] = []
     for i, table in enumerate(raw_params):
-        p = _param(table, f"{where}: [[param]] #{i + 1}")
+        p = _param(table, f"{where}: [[param]] #{i + 1}", name)
         if any(q.name == p.name for q in params):
             raise DesignError(f"{where}: parameter '{p.name}' is declared twice")
         params.append(p)
@@ -142,7 +175,13 @@ def _spec_from_toml(name: str, data: dict[str, Any], where: str) -> DesignSpec:
         _constraint(t, params, f"{where}: [[constraint]] #{i + 1}")
         for i, t in enumerate(data.get("constraint", []))
     )
-    presets = _presets(data.get("preset", {}), params, where)
+    presets = _presets(data.get("preset", {}), params, where, name)
+    fits = _fits(data.get("fit", []), params, where)
+    bodies = _str_list(data, "bodies", where)
+    if len(bodies) == 1 or len(set(bodies)) != len(bodies) or not all(map(NAME_RE.fullmatch, bodies)):
+        raise DesignError(
+            f"{where}: 'bodies' must name two or more distinct bodies (lower-case identifiers)"
+        )
     spec = DesignSpec(
         name=name,
         title=title,
@@ -152,21 +191,124 @@ def _spec_from_toml(name: str, data: dict[str, Any], where: str) -> DesignSpec:
         processes=processes,  # type: ignore[arg-type]
         materials=materials,
         presets=presets,
+        scale=_scale(data.get("scale", {}), where),
+        fits=fits,
+        bodies=bodies,
     )
     defaults = {p.name: p.default for p in params}
-    schema.check_constraints_hold(spec, defaults, f"{where}: the defaults")
+    _constraints_hold(spec, defaults, f"{where}: the defaults")
     for preset_name, values in presets:
-        schema.check_constraints_hold(
-            spec, {**defaults, **dict(values)}, f"{where}: [preset.{preset_name}]"
-        )
+        _constraints_hold(spec, {**defaults, **dict(values)}, f"{where}: [preset.{preset_name}]")
     return spec
 
 
-def _param(table: object, where: str) -> ParamSpec:
+def _constraints_hold(spec: DesignSpec, values: dict[str, ParamValue], where: str) -> None:
+    try:
+        check_constraints(spec, values)
+    except ParamError as exc:
+        raise DesignError(f"{where}: {exc}") from None
+
+
+def _scale(table: object, where: str) -> ScaleSpec:
+    where = f"{where}: [scale]"
+    if not isinstance(table, dict):
+        raise DesignError(f"{where}: must be a table with min and max")
+    if not table:
+        return ScaleSpec()
+    _unknown(table, SCALE_KEYS, where, "")
+    lo, hi = table.get("min"), table.get("max")
+    for key, value in (("min", lo), ("max", hi)):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise DesignError(f"{where}: {key}={value!r} must be a number")
+    assert isinstance(lo, int | float) and isinstance(hi, int | float)
+    if not SCALE_LIMITS[0] <= lo <= 1.0 <= hi <= SCALE_LIMITS[1]:
+        raise DesignError(
+            f"{where}: min={lo:g}, max={hi:g}; need {SCALE_LIMITS[0]:g} <= min <= 1 <= max <= "
+            f"{SCALE_LIMITS[1]:g}"
+        )
+    return ScaleSpec(minimum=float(lo), maximum=float(hi))
+
+
+def _fits(tables: object, params: list[ParamSpec], where: str) -> tuple[FitSpec, ...]:
+    if not isinstance(tables, list):
+        raise DesignError(f"{where}: 'fit' must be a list of [[fit]] tables")
+    by_name = {p.name: p for p in params}
+    out: list[FitSpec] = []
+    for i, table in enumerate(tables):
+        here = f"{where}: [[fit]] #{i + 1}"
+        if not isinstance(table, dict):
+            raise DesignError(f"{here}: must be a table")
+        _unknown(table, FIT_KEYS, here, "")
+        for key in ("name", "feature", "kind", "default_class"):
+            if not isinstance(table.get(key), str) or not table[key]:
+                raise DesignError(f"{here}: '{key}' is required (a string)")
+        fname, feature, kind = table["name"], table["feature"], table["kind"]
+        here = f"{here} ({fname})"
+        if not NAME_RE.fullmatch(fname) or any(f.name == fname for f in out):
+            raise DesignError(f"{here}: name must be a lower-case identifier, unique per design")
+        if kind not in FIT_KINDS:
+            raise DesignError(f"{here}: kind={kind!r}; allowed: {', '.join(FIT_KINDS)}")
+        p = by_name.get(feature)
+        if p is None or p.type != "float" or p.unit != "mm":
+            raise DesignError(f"{here}: feature '{feature}' must name a float parameter in mm")
+        if any(f.feature == feature for f in out):
+            raise DesignError(f"{here}: feature '{feature}' already has a fit")
+        nominal = table.get("nominal", "")
+        if kind == "clearance" and nominal:
+            raise DesignError(f"{here}: 'nominal' is only for hole and shaft fits")
+        if kind != "clearance":
+            q = by_name.get(nominal) if isinstance(nominal, str) else None
+            if q is None or q.type not in ("float", "int", "choice") or q is p:
+                raise DesignError(
+                    f"{here}: a {kind} fit needs 'nominal' naming the parameter with the nominal "
+                    "diameter in mm (float, int, or a choice of numbers)"
+                )
+        classes = table.get("classes", [])
+        if not isinstance(classes, list) or not all(isinstance(c, str) and c for c in classes):
+            raise DesignError(f"{here}: 'classes' must be a list of class names")
+        if classes and table["default_class"] not in classes:
+            raise DesignError(
+                f"{here}: default_class={table['default_class']!r} is not in classes "
+                f"({', '.join(classes)})"
+            )
+        description = table.get("description", "")
+        if not isinstance(description, str):
+            raise DesignError(f"{here}: 'description' must be a string")
+        out.append(
+            FitSpec(
+                name=fname,
+                feature=feature,
+                kind=kind,
+                default_class=table["default_class"],
+                nominal=nominal,
+                classes=tuple(classes),
+                description=description,
+            )
+        )
+    return tuple(out)
+
+
+def _is_number(value: object, *, integer: bool = False) -> bool:
+    if isinstance(value, bool):
+        return False
+    if integer:
+        return isinstance(value, int)
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def _checked(p: ParamSpec, value: object, where: str, design: str) -> ParamValue:
+    """``check_value`` with the file and key in front of its message."""
+    try:
+        return check_value(p, value, design)
+    except ParamError as exc:
+        raise DesignError(f"{where}: {exc}") from None
+
+
+def _param(table: object, where: str, design: str) -> ParamSpec:
     if not isinstance(table, dict):
         raise DesignError(f"{where}: must be a table")
     pname = table.get("name")
-    if not isinstance(pname, str) or not schema.is_param_name(pname):
+    if not isinstance(pname, str) or not is_param_name(pname):
         raise DesignError(
             f"{where}: name={pname!r} must be a lower-case identifier (letters, digits, _), "
             "not a Python keyword or one of min, max, abs, round"
@@ -180,8 +322,9 @@ def _param(table: object, where: str) -> ParamSpec:
     for key in ("min", "max", "step"):
         if key in table and not numeric:
             raise DesignError(f"{where}: '{key}' is only allowed for float and int parameters")
-        if key in table and not schema.is_number(table[key], integer=ptype == "int"):
-            raise DesignError(f"{where}: {key}={table[key]!r} must be {schema.kind(ptype)}")
+        if key in table and not _is_number(table[key], integer=ptype == "int"):
+            kind = "an integer" if ptype == "int" else "a number"
+            raise DesignError(f"{where}: {key}={table[key]!r} must be {kind}")
     if numeric and ("min" not in table or "max" not in table):
         raise DesignError(f"{where}: float and int parameters need 'min' and 'max'")
     if numeric and table["min"] > table["max"]:
@@ -216,7 +359,7 @@ def _param(table: object, where: str) -> ParamSpec:
         choices=tuple(choices),
         group=table.get("group", ""),
     )
-    default = schema.check_value(spec, table["default"], f"{where}: default")
+    default = _checked(spec, table["default"], f"{where}: default", design)
     return ParamSpec(
         name=spec.name,
         type=spec.type,
@@ -248,12 +391,15 @@ def _constraint(table: object, params: list[ParamSpec], where: str) -> Constrain
         raise DesignError(f"{where}: 'expr' is required (e.g. \"hole_d_mm < width_mm\")")
     if not isinstance(message, str):
         raise DesignError(f"{where}: 'message' must be a string")
-    schema.check_constraint_expr(expr, params, f"{where}: expr '{expr}'")
+    try:
+        parse_constraint(expr, params)
+    except ExprSyntaxError as exc:
+        raise DesignError(f"{where}: expr '{expr}': {exc}") from None
     return Constraint(expr=expr.strip(), message=message)
 
 
 def _presets(
-    table: object, params: list[ParamSpec], where: str
+    table: object, params: list[ParamSpec], where: str, design: str
 ) -> tuple[tuple[str, tuple[tuple[str, ParamValue], ...]], ...]:
     if not isinstance(table, dict):
         raise DesignError(f"{where}: 'preset' must be a table of [preset.<name>] tables")
@@ -268,7 +414,7 @@ def _presets(
         _unknown(values, tuple(by_name), here, "parameter ")
         # Presets keep declaration order so the configurator shows them like the form.
         checked = tuple(
-            (p.name, schema.check_value(p, values[p.name], f"{here}: {p.name}"))
+            (p.name, _checked(p, values[p.name], here, design))
             for p in params
             if p.name in values
         )

@@ -7,11 +7,19 @@ translated for psycopg. Connections are per thread.
 Write transactions: SQLite ``BEGIN IMMEDIATE`` (takes the write lock up front, so a claim's
 read and update cannot interleave with another writer); PostgreSQL ``BEGIN`` with row locks
 (``SELECT ... FOR UPDATE SKIP LOCKED``, see ``Database.lock``).
+
+SQLite writers of one process queue on a ``threading.Lock`` before ``BEGIN IMMEDIATE``.
+SQLite's own busy handler polls: a blocked writer sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50,
+50, 100 ms between retries, so with 20 agents writing, an unlucky claim slept through many
+commits of others (p99 of 200+ ms at a p50 of 6 ms). The in-process lock hands over at once;
+the busy timeout still covers writers in other processes (the CLI). ``FABTHREAD_SQLITE_
+WRITE_LOCK=0`` turns the lock off (for comparisons, ``bench/hub_bench.py --compare``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -94,7 +102,34 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_order ON events (order_id, id);
+CREATE TABLE IF NOT EXISTS client_tokens (
+    id TEXT PRIMARY KEY,
+    client TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS stock (
+    hub_id TEXT NOT NULL,
+    material TEXT NOT NULL,
+    color TEXT NOT NULL,
+    grams DOUBLE PRECISION NOT NULL,
+    declared_grams DOUBLE PRECISION NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (hub_id, material, color)
+);
 """
+
+# Columns added after the first schema: added on open when an older database lacks them.
+_ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("hubs", "paused", "INTEGER NOT NULL DEFAULT 0"),
+    ("hubs", "paused_reason", "TEXT"),
+    ("orders", "client", "TEXT NOT NULL DEFAULT ''"),
+    ("jobs", "material", "TEXT NOT NULL DEFAULT ''"),
+    ("jobs", "color", "TEXT NOT NULL DEFAULT ''"),
+    ("jobs", "filament_g", "DOUBLE PRECISION NOT NULL DEFAULT 0"),
+)
 
 
 class Tx:
@@ -137,6 +172,9 @@ class Database:
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
+        self._write_lock: threading.Lock | None = None
+        if self.dialect == "sqlite" and os.environ.get("FABTHREAD_SQLITE_WRITE_LOCK", "1") != "0":
+            self._write_lock = threading.Lock()
         with self.tx(write=True) as tx:
             serial = (
                 "BIGSERIAL PRIMARY KEY"
@@ -146,6 +184,19 @@ class Database:
             for stmt in _SCHEMA.format(serial=serial).split(";"):
                 if stmt.strip():
                     tx.run(stmt)
+            for table, column, decl in _ADDED_COLUMNS:
+                if column not in self._columns(tx, table):
+                    tx.run(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+    def _columns(self, tx: Tx, table: str) -> set[str]:
+        if self.dialect == "sqlite":
+            return {r["name"] for r in tx.rows(f"PRAGMA table_info({table})")}
+        rows = tx.rows(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = ?",
+            (table,),
+        )
+        return {r["column_name"] for r in rows}
 
     @property
     def lock(self) -> str:
@@ -189,17 +240,24 @@ class Database:
     def tx(self, write: bool = False) -> Iterator[Tx]:
         conn = self._connect()
         if self.dialect == "sqlite":
-            cur = conn.cursor()
-            cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            lock = self._write_lock if write else None
+            if lock is not None:
+                lock.acquire()
             try:
-                yield Tx(cur, "sqlite")
-            except BaseException:
-                conn.rollback()
-                raise
-            else:
-                conn.commit()
+                cur = conn.cursor()
+                cur.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield Tx(cur, "sqlite")
+                except BaseException:
+                    conn.rollback()
+                    raise
+                else:
+                    conn.commit()
+                finally:
+                    cur.close()
             finally:
-                cur.close()
+                if lock is not None:
+                    lock.release()
         else:
             with conn.transaction(), conn.cursor() as cur:
                 yield Tx(cur, "postgres")

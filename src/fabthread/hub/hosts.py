@@ -121,6 +121,15 @@ class MoonrakerHost:
             raise HostError(f"Moonraker upload failed: {exc}") from None
         if r.status_code not in (200, 201):
             raise HostError(f"Moonraker refused the upload: {r.status_code} {r.text[:200]}")
+        try:
+            result = r.json().get("result", {})
+        except ValueError:
+            result = {}
+        # Moonraker says whether the print began or went to its job queue; neither means the
+        # file was stored but nothing will print it (polling would wait forever).
+        if isinstance(result, dict) and "print_started" in result:
+            if not (result.get("print_started") or result.get("print_queued")):
+                raise HostError(f"Moonraker stored {self.filename} but did not start the print")
 
     def poll(self) -> HostStatus:
         try:

@@ -28,7 +28,8 @@ def _body(ref: str) -> dict[str, Any]:
 
 _JOB_ID = [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}]
 _ORDER_ID = [{"name": "order_id", "in": "path", "required": True, "schema": {"type": "string"}}]
-_HUB: list[dict[str, list[str]]] = [{"bearer": []}]
+_HUB: list[dict[str, list[str]]] = [{"hubToken": []}]
+_CLIENT: list[dict[str, list[str]]] = [{"clientToken": []}]
 
 
 def openapi_spec() -> dict[str, Any]:
@@ -48,33 +49,56 @@ def openapi_spec() -> dict[str, Any]:
             },
             "/status": {
                 "get": {
-                    "summary": "Hubs, queues and recent orders",
-                    "responses": {"200": {"description": "ok"}},
+                    "summary": "Hubs (state, queues, stock) and the client's recent orders",
+                    "security": _CLIENT,
+                    "responses": {"200": {"description": "ok"}, "401": _ERR},
                 }
             },
             "/orders": {
                 "post": {
                     "summary": "Submit an order; the bundle is built and routed in the background",
+                    "security": _CLIENT,
                     "requestBody": _body("Submission"),
                     "responses": {
                         "202": _json("OrderView", "accepted (new order)"),
                         "200": _json("OrderView", "the same order was submitted before"),
                         **errors,
                     },
-                }
+                },
+                "get": {
+                    "summary": "The client's orders, newest first",
+                    "security": _CLIENT,
+                    "parameters": [
+                        {"name": "status", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                        },
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "description": "created_at of the last order of the previous page",
+                            "schema": {"type": "number"},
+                        },
+                    ],
+                    "responses": {"200": {"description": "orders"}, "400": _ERR, "401": _ERR},
+                },
             },
             "/orders/{order_id}": {
                 "get": {
                     "summary": "Status of an order and its jobs",
+                    "security": _CLIENT,
                     "parameters": _ORDER_ID,
-                    "responses": {"200": _json("OrderView"), "404": _ERR},
+                    "responses": {"200": _json("OrderView"), "401": _ERR, "404": _ERR},
                 }
             },
             "/orders/{order_id}/events": {
                 "get": {
                     "summary": "The order's event log, oldest first",
+                    "security": _CLIENT,
                     "parameters": _ORDER_ID,
-                    "responses": {"200": {"description": "events"}, "404": _ERR},
+                    "responses": {"200": {"description": "events"}, "401": _ERR, "404": _ERR},
                 }
             },
             "/jobs/claim": {
@@ -96,7 +120,8 @@ def openapi_spec() -> dict[str, Any]:
             },
             "/jobs/{job_id}/status": {
                 "post": {
-                    "summary": "Report accepted, printing, done or failed (idempotent)",
+                    "summary": "Report accepted, printing, done or failed (idempotent; a done "
+                    "after the lease expired is accepted if nobody re-claimed the job)",
                     "security": _HUB,
                     "parameters": _JOB_ID,
                     "requestBody": _body("Report"),
@@ -119,7 +144,18 @@ def openapi_spec() -> dict[str, Any]:
             },
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "hubToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "fth_... from `fabthread hub token HUB_ID`",
+                },
+                "clientToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "ftc_... from `fabthread hub token --client NAME`",
+                },
+            },
             "schemas": {
                 "Error": {"type": "object", "properties": {"error": {"type": "string"}}},
                 "SigningKey": {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -95,7 +96,14 @@ class TempPostgres:
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
-            self.proc.terminate()
+            # SIGINT to the postmaster is PostgreSQL's "fast" shutdown: it does not wait for
+            # clients to leave (SIGTERM, "smart", does). runuser does not pass SIGINT on, so
+            # the postmaster's pid comes from its pid file.
+            try:
+                pid = int((self.root / "data" / "postmaster.pid").read_text().split()[0])
+                os.kill(pid, signal.SIGINT)
+            except (OSError, ValueError, IndexError):
+                self.proc.terminate()
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -1,9 +1,12 @@
 """HTTP job server (Starlette on uvicorn). The spec is served at ``GET /openapi.json``.
 
-Order systems: ``POST /orders``, ``GET /orders/{id}``, ``GET /orders/{id}/events``.
-Hubs (``Authorization: Bearer <token>``): ``POST /jobs/claim``, ``POST /jobs/{id}/heartbeat``,
-``GET /jobs/{id}/bundle`` (sha256 as ETag, ``If-None-Match``), ``POST /jobs/{id}/status``.
-Anyone: ``GET /health``, ``GET /signing-key``, ``GET /status``.
+Order systems (``Authorization: Bearer ftc_...``, a client token; each client sees only its own
+orders): ``POST /orders``, ``GET /orders``, ``GET /orders/{id}``, ``GET /orders/{id}/events``,
+``GET /status``.
+Hubs (``Authorization: Bearer fth_...``, a hub token): ``POST /jobs/claim``,
+``POST /jobs/{id}/heartbeat``, ``GET /jobs/{id}/bundle`` (sha256 as ETag, ``If-None-Match``),
+``POST /jobs/{id}/status``.
+Anyone: ``GET /health``, ``GET /signing-key``, ``GET /openapi.json``.
 
 Errors are JSON ``{"error": message}`` with 400 (malformed), 401 (no or bad token), 404 (not
 found, or not routed to this hub), 409 (lease lost, bad transition, order id reused), 413 (body
@@ -103,15 +106,27 @@ def create_app(service: HubService, max_body_bytes: int = MAX_BODY_BYTES) -> Any
     store = service.store
     cfg = service.config
 
-    async def hub_of(request: Request) -> str:
+    def bearer(request: Request) -> str:
         auth = request.headers.get("authorization", "")
         scheme, _, token = auth.partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        if scheme.lower() != "bearer" or not token.strip():
             raise HttpError(401, "missing 'Authorization: Bearer <token>'")
-        hub_id = await run_in_threadpool(store.hub_for_token, token.strip())
+        return token.strip()
+
+    async def hub_of(request: Request) -> str:
+        hub_id = await run_in_threadpool(store.hub_for_token, bearer(request))
         if hub_id is None:
-            raise HttpError(401, "unknown or revoked token")
+            raise HttpError(401, "unknown or revoked hub token")
         return hub_id
+
+    async def client_of(request: Request) -> str | None:
+        """The order system's name; None when client auth is off (everything visible)."""
+        if not cfg.client_auth:
+            return None
+        client = await run_in_threadpool(store.client_for_token, bearer(request))
+        if client is None:
+            raise HttpError(401, "unknown or revoked client token")
+        return client
 
     def lease_of(body: Any) -> float:
         value = body.get("lease_s") if isinstance(body, dict) else None
@@ -133,22 +148,44 @@ def create_app(service: HubService, max_body_bytes: int = MAX_BODY_BYTES) -> Any
         return JSONResponse({"algorithm": "ed25519", "public_key": service.public_key})
 
     async def status(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(store.summary))
+        client = await client_of(request)  # the hubs are shared; the orders the client's own
+        return JSONResponse(await run_in_threadpool(store.summary, 50, client))
 
     async def post_order(request: Request) -> Response:
+        client = await client_of(request)
         body = await _json_body(request, max_body_bytes)
-        created, view = await run_in_threadpool(service.submit, body)
+        created, view = await run_in_threadpool(service.submit, body, client or "")
         return JSONResponse(view, status_code=202 if created else 200)
 
+    async def list_orders(request: Request) -> Response:
+        client = await client_of(request)
+        q = request.query_params
+        try:
+            limit = int(q.get("limit", "100"))
+            before = float(q.get("before", "0"))
+        except ValueError:
+            raise HttpError(400, "'limit' must be an integer and 'before' a number") from None
+        if not 1 <= limit <= 1000:
+            raise HttpError(400, f"limit={limit} is outside 1..1000")
+        rows = await run_in_threadpool(
+            store.list_orders, client, q.get("status", ""), limit, before
+        )
+        for r in rows:
+            r.pop("client", None)
+        return JSONResponse({"orders": rows})
+
     async def get_order(request: Request) -> Response:
-        view = await run_in_threadpool(service.order_view, request.path_params["order_id"])
+        client = await client_of(request)
+        oid = request.path_params["order_id"]
+        view = await run_in_threadpool(service.order_view, oid, client)
         if view is None:
-            raise HttpError(404, f"order {request.path_params['order_id']} not found")
+            raise HttpError(404, f"order {oid} not found")
         return JSONResponse(view)
 
     async def order_events(request: Request) -> Response:
+        client = await client_of(request)
         oid = request.path_params["order_id"]
-        if await run_in_threadpool(store.get_order, oid) is None:
+        if await run_in_threadpool(store.get_order, oid, client) is None:
             raise HttpError(404, f"order {oid} not found")
         return JSONResponse({"order_id": oid, "events": await run_in_threadpool(store.events, oid)})
 
@@ -248,6 +285,7 @@ def create_app(service: HubService, max_body_bytes: int = MAX_BODY_BYTES) -> Any
             Route("/signing-key", signing_key),
             Route("/status", status),
             Route("/orders", post_order, methods=["POST"]),
+            Route("/orders", list_orders, methods=["GET"]),
             Route("/orders/{order_id}", get_order),
             Route("/orders/{order_id}/events", order_events),
             Route("/jobs/claim", claim, methods=["POST"]),

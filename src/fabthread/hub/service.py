@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from fabthread.hub import signing
 from fabthread.hub.router import decision_to_dict, request_from_manifest, route
 from fabthread.hub.store import Store
 from fabthread.model import Bundle, Order, order_from_dict, order_to_dict
-from fabthread.model.hub import Hub, MachineSpec
+from fabthread.model.hub import Hub, MachineSpec, Stock
 
 log = logging.getLogger("fabthread.hub.service")
 
@@ -38,7 +38,8 @@ def default_builder(order: Order, out_dir: Path) -> Bundle:
 class ServiceConfig:
     """``var_dir`` holds bundles and the signing key. ``lease_s`` is the default lease,
     ``max_lease_s`` the longest an agent may ask for; ``split_max_hubs`` > 1 splits an
-    order's quantity over that many hubs."""
+    order's quantity over that many hubs. ``client_auth`` False opens the order endpoints to
+    anyone (a private network or a demo)."""
 
     db_url: str
     var_dir: Path
@@ -49,6 +50,7 @@ class ServiceConfig:
     max_lease_s: float = 3600.0
     split_max_hubs: int = 1
     build_workers: int = 1
+    client_auth: bool = True  # order systems need a client token (POST/GET /orders)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -101,10 +103,11 @@ class HubService:
             self._enqueue(oid)
         return len(pending)
 
-    def submit(self, data: object) -> tuple[bool, dict[str, Any]]:
-        """Record an order and start its build. Returns (created, order view)."""
+    def submit(self, data: object, client: str = "") -> tuple[bool, dict[str, Any]]:
+        """Record an order of order system ``client`` and start its build. Returns (created,
+        order view)."""
         order, deliver_to = parse_submission(data)
-        created, _ = self.store.submit_order(order, deliver_to)
+        created, _ = self.store.submit_order(order, deliver_to, client=client)
         if created:
             self._enqueue(order["order_id"])
         return created, self.order_view(order["order_id"]) or {}
@@ -146,7 +149,7 @@ class HubService:
         request = request_from_manifest(manifest, tuple(deliver_to) if deliver_to else None)
         decision = route(
             request,
-            self.config.hubs,
+            self.live_hubs(),
             machines,
             live_backlog_h=self.store.live_backlog_h(),
             max_hubs=self.config.split_max_hubs,
@@ -165,7 +168,30 @@ class HubService:
             design_hash=str(design.get("source_sha256", "")) if isinstance(design, dict) else "",
             route=decision_to_dict(decision, request),
             jobs=jobs,
+            material=request.material,
+            color=request.color,
+            filament_g=request.filament_g,
         )
+
+    def live_hubs(self) -> list[Hub]:
+        """The hubs as the router must see them now: paused at run time, and with the stock
+        that open jobs have not already spoken for."""
+        states = self.store.hub_states()
+        stock = self.store.available_stock()
+        hubs = []
+        for hub in self.config.hubs:
+            state = states.get(hub.id, hub.state)
+            left = stock.get(hub.id)
+            hubs.append(
+                replace(
+                    hub,
+                    state=state,  # type: ignore[arg-type]
+                    stock=hub.stock
+                    if left is None
+                    else tuple(Stock(m, c, max(0.0, g)) for (m, c), g in sorted(left.items())),
+                )
+            )
+        return hubs
 
     def machines(self) -> Mapping[str, MachineSpec]:
         if self._machines is None:
@@ -174,9 +200,10 @@ class HubService:
             self._machines = machine_specs(self.config.hubs)
         return self._machines
 
-    def order_view(self, order_id: str) -> dict[str, Any] | None:
-        """What an order system sees: status, bundle hash, route and jobs (no lease ids)."""
-        row = self.store.get_order(order_id)
+    def order_view(self, order_id: str, client: str | None = None) -> dict[str, Any] | None:
+        """What an order system sees: status, bundle hash, route and jobs (no lease ids).
+        None when unknown or (``client`` given) another client's order."""
+        row = self.store.get_order(order_id, client)
         if row is None:
             return None
         route_json = json.loads(row["route"]) if row.get("route") else None

@@ -82,6 +82,13 @@ class MachineProfile:
     thumbnails: tuple[tuple[int, int], ...] = ()
     sha256: str = ""
     path: str = ""
+    # CNC and laser (0 / defaults for FDM). Spindle speeds in rev/min; ``power_scale`` is the
+    # S value of full laser power (GRBL's $30); ``work_offset`` the coordinate system word.
+    spindle_min_rpm: float = 0.0
+    spindle_max_rpm: float = 0.0
+    laser_power_w: float = 0.0
+    power_scale: float = 0.0
+    work_offset: str = "G54"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,3 +150,16 @@ class Dialect:
     layer_change: str = ""
     arc_support: bool = True
     extra_words: tuple[str, ...] = ()
+    # CNC and laser commands (empty: the dialect has none). Fields: {rpm}, {power} (S value),
+    # {x} {y} {z} {r} {q} {feed} for the peck drilling cycle, {tolerance_mm} for blending.
+    units_mm: str = "G21"
+    plane_xy: str = "G17"
+    spindle_cw: str = ""
+    spindle_off: str = ""
+    laser_on: str = ""
+    laser_off: str = ""
+    peck_drill: str = ""
+    cycle_cancel: str = ""
+    path_blending: str = ""
+    program_end: str = ""
+    max_line_length: int = 0  # characters per line, 0: no limit

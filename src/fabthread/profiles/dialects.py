@@ -19,7 +19,11 @@ from fabthread.model.profiles import Dialect
 from fabthread.profiles.schema import INHERITS, Value, check_shape
 from fabthread.profiles.tree import Resolved
 
-COMMAND_FIELDS: frozenset[str] = frozenset({"temp_c", "pwm", "accel_mm_s2", "tool", "id", "name"})
+COMMAND_FIELDS: frozenset[str] = frozenset(
+    {"temp_c", "pwm", "accel_mm_s2", "tool", "id", "name"}
+    # CNC and laser: spindle speed, laser S value, peck drilling cycle, path blending
+    | {"rpm", "power", "x", "y", "z", "r", "q", "feed", "tolerance_mm"}
+)
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _WORD = r"[A-Z][A-Z0-9_.]{0,63}"
 
@@ -47,6 +51,20 @@ COMMANDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "object_end": (frozenset({"id", "name"}), frozenset()),
     "object_define": (frozenset({"id", "name"}), frozenset()),
     "layer_change": (frozenset(), frozenset()),
+    # CNC and laser (see fabthread.gcode.cnc_emit)
+    "units_mm": (frozenset(), frozenset()),
+    "plane_xy": (frozenset(), frozenset()),
+    "spindle_cw": (frozenset({"rpm"}), frozenset({"rpm"})),
+    "spindle_off": (frozenset(), frozenset()),
+    "laser_on": (frozenset({"power"}), frozenset()),
+    "laser_off": (frozenset(), frozenset()),
+    "peck_drill": (
+        frozenset({"x", "y", "z", "r", "q", "feed"}),
+        frozenset({"x", "y", "z", "r", "q", "feed"}),
+    ),
+    "cycle_cancel": (frozenset(), frozenset()),
+    "path_blending": (frozenset({"tolerance_mm"}), frozenset()),
+    "program_end": (frozenset(), frozenset()),
 }
 
 
@@ -63,6 +81,8 @@ def _schema() -> dict[str, Any]:
             schema[f.name] = Value("bool")
         elif f.name == "extra_words":
             schema[f.name] = Value("str_list", pattern=_WORD)
+        elif f.name == "max_line_length":
+            schema[f.name] = Value("int", lo=0, hi=100000)
         else:  # a new Dialect field this loader does not know yet: fail loudly in tests
             raise AssertionError(f"dialect field {f.name} has no schema")
     return schema
@@ -132,6 +152,11 @@ def build_dialect(res: Resolved) -> Dialect:
             raise ProfileError(f"{source} must use {', '.join(sorted(required - used))}")
     if "extra_words" in data:
         data["extra_words"] = tuple(data["extra_words"])
+    if "max_line_length" in data and 0 < data["max_line_length"] < 40:
+        raise ProfileError(
+            f"{res.where('max_line_length')}: max_line_length={data['max_line_length']} is "
+            "too short for a move line; allowed: 0 (no limit) or >= 40"
+        )
     if "fan_scale" in data:
         data["fan_scale"] = float(data["fan_scale"])
     return Dialect(name=name, **data)

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from fabthread.errors import ProfileError
+from fabthread.model.cam import StockMaterial, ToolLibrary, ToolSpec
 from fabthread.model.profiles import Dialect, MachineProfile, MaterialProfile
 from fabthread.paths import profiles_dir
-from fabthread.profiles import dialects, machines, materials
+from fabthread.profiles import dialects, machines, materials, tools
 from fabthread.profiles.tree import available, display, resolve
 
 
@@ -56,6 +57,30 @@ def load_dialect(name: str, root: Path | str | None = None) -> Dialect:
     """The G-code dialect ``<root>/dialects/<name>.toml`` (marlin, klipper, rrf, ...)."""
     res = resolve(_root(root), "dialects", name, dialects.check_file, "dialect")
     return dialects.build_dialect(res)
+
+
+def load_stock(id: str, root: Path | str | None = None) -> StockMaterial:  # noqa: A002
+    """The CNC/laser view of material ``id`` (sheet thicknesses, laser data per thickness)."""
+    res = resolve(_root(root), "materials", id, materials.check_file, "material")
+    materials.build_material(res)  # full validation first
+    return materials.build_stock(res)
+
+
+def load_tool(id: str, root: Path | str | None = None) -> ToolSpec:  # noqa: A002
+    """The cutting tool ``<root>/tools/<id>.toml``, validated (feeds per cnc material)."""
+    base = _root(root)
+    res = resolve(base, "tools", id, tools.check_file, "tool")
+    return tools.build_tool(res, base)
+
+
+def load_tools(
+    ids: list[str] | tuple[str, ...] | None = None, root: Path | str | None = None
+) -> ToolLibrary:
+    """A tool library of ``ids`` (default: every tool in ``<root>/tools/``); tool numbers must
+    be unique."""
+    base = _root(root)
+    chosen = list(ids) if ids is not None else available(base / "tools")
+    return tools.check_library([load_tool(i, base) for i in chosen])
 
 
 def list_machines(root: Path | str | None = None) -> list[MachineProfile]:

@@ -15,9 +15,13 @@ TOML shape (FDM; sizes in mm, feeds in mm/s, accelerations in mm/s², temperatur
     [compensation] the fields of Compensation
     [gcode]        start, end  (templates: {field} names only, see fabthread.templates)
     [defaults]     process-setting overrides by field name (fdm: SliceSettings fields)
+    [spindle]      min_rpm, max_rpm                                                    (cnc)
+    [laser]        power_w, s_max (the S value of full power, GRBL's $30)            (laser)
+    [work]         offset = "G54" (work coordinate system word)                (cnc, laser)
 
-Sections marked (fdm) are refused for cnc and laser machines; ``SECTIONS`` is the one table
-to extend when those processes gain their own sections.
+Sections marked (fdm) are refused for cnc and laser machines and the other way round;
+``SECTIONS`` is the one table to extend when a process gains a section. CNC and laser
+machines keep ``limits`` (feeds in mm/s like FDM; the extruder keys do not apply).
 """
 
 from __future__ import annotations
@@ -82,6 +86,9 @@ SCHEMA: dict[str, Any] = {
     "compensation": {"xy_size_offset_mm": num(-2.0, 2.0), "hole_shrink_mm": num(-2.0, 2.0)},
     "gcode": {"start": TEXT, "end": TEXT},
     "defaults": FREE,
+    "spindle": {"min_rpm": num(0.0, 100000.0), "max_rpm": pos(100000.0)},
+    "laser": {"power_w": pos(10000.0), "s_max": pos(100000.0)},
+    "work": {"offset": Value("str", choices=("G54", "G55", "G56", "G57", "G58", "G59"))},
 }
 
 #: Top-level keys each process may use.
@@ -101,8 +108,8 @@ _COMMON = frozenset(
 )
 SECTIONS: dict[str, frozenset[str]] = {
     "fdm": _COMMON | {"extruder", "bed", "retraction"},
-    "cnc": _COMMON,
-    "laser": _COMMON,
+    "cnc": _COMMON | {"spindle", "work"},
+    "laser": _COMMON | {"laser", "work"},
 }
 
 #: Required dotted keys per process (after inherits).
@@ -126,7 +133,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         *(f"limits.{k}" for k in LIMITS if "_e_" not in k and "corner" not in k),
     ),
 }
-REQUIRED["laser"] = REQUIRED["cnc"]
+REQUIRED["laser"] = (*REQUIRED["cnc"], "laser.power_w", "laser.s_max")
+REQUIRED["cnc"] = (*REQUIRED["cnc"], "spindle.max_rpm")
 
 #: The settings dataclass whose fields ``[defaults]`` may override, per process.
 DEFAULTS_SCHEMA: dict[str, type] = {"fdm": SliceSettings}
@@ -187,7 +195,17 @@ def build_machine(res: Resolved) -> MachineProfile:
         defaults=defaults,
         thumbnails=tuple((int(w), int(h)) for w, h in data.get("thumbnails", [])),
         path=str(res.path),
+        spindle_min_rpm=float(data.get("spindle", {}).get("min_rpm", 0.0)),
+        spindle_max_rpm=float(data.get("spindle", {}).get("max_rpm", 0.0)),
+        laser_power_w=float(data.get("laser", {}).get("power_w", 0.0)),
+        power_scale=float(data.get("laser", {}).get("s_max", 0.0)),
+        work_offset=str(data.get("work", {}).get("offset", "G54")),
     )
+    if machine.spindle_min_rpm > machine.spindle_max_rpm > 0:
+        raise ProfileError(
+            f"{res.where('spindle.min_rpm')}: spindle.min_rpm={machine.spindle_min_rpm:g} is "
+            f"above spindle.max_rpm={machine.spindle_max_rpm:g}"
+        )
     if process == "fdm":
         _check_fdm(machine, res)
     return machine

@@ -15,6 +15,13 @@ TOML shape (FDM filament; temperatures in °C, density in g/cm³)::
 First-layer temperatures default to the normal ones. ``[temperature]``, ``[cooling]``,
 ``[flow]``, ``[retraction]`` and ``filament_diameter_mm`` are FDM sections, refused for cnc
 and laser stock.
+
+CNC stock and laser sheet add (``build_stock`` -> ``fabthread.model.cam.StockMaterial``)::
+
+    [sheet]        thicknesses_mm = [3, 6, 12]   (the sheets or blocks a hub stocks)
+    [[laser]]      thickness_mm, laser_w (the weakest laser class the row is for), power
+                   (0..1), speed_mm_min, passes, kerf_mm, engrave_power,
+                   engrave_speed_mm_min                                          (laser)
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 from typing import Any
 
 from fabthread.errors import ProfileError
+from fabthread.model.cam import LaserSetting, StockMaterial
 from fabthread.model.profiles import Color, MaterialProfile, Retraction
 from fabthread.profiles.schema import (
     INHERITS,
@@ -66,13 +74,27 @@ SCHEMA: dict[str, Any] = {
     "color": TableArray(
         {"name": Value("str", pattern=COLOR_NAME), "hex": Value("str", pattern=COLOR_HEX)}
     ),
+    "sheet": {"thicknesses_mm": Value("float_list", lo=0.0, hi=500.0, lo_open=True)},
+    "laser": TableArray(
+        {
+            "thickness_mm": pos(100.0),
+            "laser_w": pos(10000.0),
+            "power": num(0.0, 1.0, lo_open=True),
+            "speed_mm_min": pos(100000.0),
+            "passes": integer(1, 50),
+            "kerf_mm": num(0.0, 2.0),
+            "engrave_power": num(0.0, 1.0),
+            "engrave_speed_mm_min": pos(100000.0),
+        }
+    ),
 }
+_LASER_REQUIRED = ("thickness_mm", "laser_w", "power", "speed_mm_min")
 
 _COMMON = frozenset({"name", "process", "inherits", "density_g_cm3", "color"})
 SECTIONS: dict[str, frozenset[str]] = {
     "fdm": _COMMON | {"filament_diameter_mm", "temperature", "cooling", "flow", "retraction"},
-    "cnc": _COMMON,
-    "laser": _COMMON,
+    "cnc": _COMMON | {"sheet"},
+    "laser": _COMMON | {"sheet", "laser"},
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "fdm": (
@@ -84,7 +106,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "color",
     ),
     "cnc": ("name", "process", "density_g_cm3", "color"),
-    "laser": ("name", "process", "density_g_cm3", "color"),
+    "laser": ("name", "process", "density_g_cm3", "color", "sheet", "laser"),
 }
 
 
@@ -168,3 +190,50 @@ def _colors(res: Resolved) -> tuple[Color, ...]:
         seen.add(item["name"])
         colors.append(Color(name=item["name"], hex=item["hex"].upper()))
     return tuple(colors)
+
+
+def build_stock(res: Resolved) -> StockMaterial:
+    """The CNC/laser view of a resolved material file (call after ``build_material``)."""
+    data = res.data
+    process = data["process"]
+    if process == "fdm":
+        raise ProfileError(f"{res.source}: material {res.id} is an fdm filament, not stock")
+    thick = tuple(float(t) for t in data.get("sheet", {}).get("thicknesses_mm", ()))
+    rows: list[LaserSetting] = []
+    seen: set[tuple[float, float]] = set()
+    for i, item in enumerate(data.get("laser", [])):
+        for key in _LASER_REQUIRED:
+            if key not in item:
+                raise ProfileError(f"{res.where('laser')}: missing key 'laser[{i}].{key}'")
+        row = LaserSetting(
+            thickness_mm=float(item["thickness_mm"]),
+            laser_w=float(item["laser_w"]),
+            power=float(item["power"]),
+            speed_mm_min=float(item["speed_mm_min"]),
+            passes=int(item.get("passes", 1)),
+            kerf_mm=float(item.get("kerf_mm", 0.15)),
+            engrave_power=float(item.get("engrave_power", 0.3)),
+            engrave_speed_mm_min=float(item.get("engrave_speed_mm_min", 3000.0)),
+        )
+        key2 = (row.thickness_mm, row.laser_w)
+        if key2 in seen:
+            raise ProfileError(
+                f"{res.where('laser')}: laser[{i}] repeats thickness_mm={row.thickness_mm:g} "
+                f"for laser_w={row.laser_w:g}"
+            )
+        seen.add(key2)
+        if not any(abs(row.thickness_mm - t) <= 0.05 for t in thick):
+            raise ProfileError(
+                f"{res.where('laser')}: laser[{i}].thickness_mm={row.thickness_mm:g} is not "
+                f"one of sheet.thicknesses_mm ({', '.join(f'{t:g}' for t in thick)})"
+            )
+        rows.append(row)
+    return StockMaterial(
+        id=res.id,
+        name=data["name"],
+        process=process,
+        density_g_cm3=float(data["density_g_cm3"]),
+        thicknesses_mm=thick,
+        laser=tuple(sorted(rows, key=lambda r: (r.thickness_mm, r.laser_w))),
+        path=str(res.path),
+    )

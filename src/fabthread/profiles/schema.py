@@ -18,7 +18,7 @@ from typing import Any
 
 from fabthread.errors import ProfileError
 
-Kind = str  # "float" | "int" | "bool" | "str" | "str_list" | "int_pairs"
+Kind = str  # "float" | "int" | "bool" | "str" | "str_list" | "int_pairs" | "float_list"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +50,7 @@ class Value:
             "str": "a string",
             "str_list": "a list of strings",
             "int_pairs": "a list of [width, height] integer pairs",
+            "float_list": "a non-empty list of numbers",
         }[self.kind]
         return what + (" " + " and ".join(parts) if parts else "")
 
@@ -126,6 +127,20 @@ def check_value(value: Any, spec: Value, source: str, dotted: str) -> None:
                     raise ProfileError(
                         f"{source}: {dotted} entry {_show(v)} must match {spec.pattern}"
                     )
+        return
+    if kind == "float_list":
+        ok = (
+            isinstance(value, list)
+            and len(value) > 0
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        )
+        if not ok:
+            raise ProfileError(bad)
+        for v in value:
+            if not math.isfinite(v) or not _in_range(v, spec):
+                raise ProfileError(
+                    f"{source}: {dotted} entry {v} is out of range; expected {spec.allowed()}"
+                )
         return
     if kind == "int_pairs":
         ok = isinstance(value, list) and all(

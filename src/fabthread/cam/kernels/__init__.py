@@ -1,0 +1,1 @@
+"""fabthread.cam.kernels: numba kernels of the CAM stage."""

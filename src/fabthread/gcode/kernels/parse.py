@@ -1,0 +1,477 @@
+"""Numba kernel: G-code bytes -> moves (a small interpreter of the motion subset).
+
+Understood: G0/G1 (lines), G2/G3 (arcs in the XY plane, I/J centre offsets or R radius,
+helical Z), G4 (dwell), G20/G21 (inch/mm), G28 (home: the homed axes become 0), G90/G91,
+G92 (with no axes: all axes zero), M82/M83. Everything else (temperatures, fans, macros such
+as ``PRINT_START``) is skipped. Comments: ``;`` to the end of the line and ``( ... )``; ``N``
+line numbers and ``*`` checksums are ignored. Words need no spaces between them (``X1Y2``).
+
+E is relative when ``M83`` or ``G91`` is in effect (Marlin and Klipper agree on this).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+KIND_TRAVEL = 0
+KIND_EXTRUDE = 1
+KIND_RETRACT = 2
+KIND_UNRETRACT = 3
+
+ERR_NUMBER = 1  # a word letter without a well-formed number after it
+ERR_CHAR = 2  # a character that starts no word
+ERR_ARC = 3  # G2/G3 without I/J or R, or with a radius shorter than half the chord
+
+# Slots of the per-line word table.
+_X, _Y, _Z, _E, _F, _I, _J, _R, _P, _S = range(10)
+
+
+@njit(cache=True)
+def _slot(c: int) -> int:
+    if c == 88:
+        return _X
+    if c == 89:
+        return _Y
+    if c == 90:
+        return _Z
+    if c == 69:
+        return _E
+    if c == 70:
+        return _F
+    if c == 73:
+        return _I
+    if c == 74:
+        return _J
+    if c == 82:
+        return _R
+    if c == 80:
+        return _P
+    if c == 83:
+        return _S
+    return -1
+
+
+@njit(cache=True)
+def _upper(c: int) -> int:
+    return c - 32 if 97 <= c <= 122 else c
+
+
+@njit(cache=True)
+def _is_digit(c: int) -> bool:
+    return 48 <= c <= 57
+
+
+@njit(cache=True)
+def _parse_words(
+    data: np.ndarray, k: int, end: int, val: np.ndarray, seen: np.ndarray, flag: np.ndarray
+) -> int:
+    """Words of data[k:end] into val/seen (numbers) and flag (letter without a number).
+
+    Returns 0 or an ERR_* code. Letters other than the slots are parsed and dropped."""
+    while k < end:
+        c = data[k]
+        if c == 32 or c == 9 or c == 13:
+            k += 1
+            continue
+        if c == 40:  # '(' comment
+            while k < end and data[k] != 41:
+                k += 1
+            k += 1
+            continue
+        c = _upper(c)
+        if not (65 <= c <= 90):
+            return ERR_CHAR
+        k += 1
+        # number: [+-]? digits [. digits]
+        neg = False
+        if k < end and (data[k] == 45 or data[k] == 43):
+            neg = data[k] == 45
+            k += 1
+        v = 0.0
+        nd = 0
+        while k < end and _is_digit(data[k]):
+            v = v * 10.0 + (data[k] - 48)
+            nd += 1
+            k += 1
+        if k < end and data[k] == 46:
+            k += 1
+            scale = 1.0
+            while k < end and _is_digit(data[k]):
+                v = v * 10.0 + (data[k] - 48)
+                scale *= 10.0
+                nd += 1
+                k += 1
+            v /= scale
+        s = _slot(c)
+        if nd == 0:
+            if neg or (k < end and data[k] == 46):
+                return ERR_NUMBER
+            nxt = data[k] if k < end else 32
+            if not (nxt == 32 or nxt == 9 or nxt == 13 or nxt == 40 or 65 <= _upper(nxt) <= 90):
+                return ERR_NUMBER
+            if s >= 0:
+                flag[s] = True
+            continue
+        if k < end:
+            nxt = _upper(data[k])
+            if not (nxt == 32 or nxt == 9 or nxt == 13 or nxt == 40 or 65 <= nxt <= 90):
+                return ERR_NUMBER
+        if s >= 0:
+            val[s] = -v if neg else v
+            seen[s] = True
+    return 0
+
+
+@njit(cache=True)
+def _starts_with(data: np.ndarray, k: int, end: int, pat: np.ndarray) -> bool:
+    if pat.shape[0] == 0 or end - k < pat.shape[0]:
+        return False
+    for t in range(pat.shape[0]):
+        if data[k + t] != pat[t]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def parse_gcode(data: np.ndarray, marker: np.ndarray, n_lines: int):
+    """Interpret G-code bytes.
+
+    data: uint8 (bytes,) the file; marker: uint8 (m,) comment text (after ';') that starts a
+    layer, e.g. b"LAYER_CHANGE" (empty: a layer starts where extrusion happens at a new Z);
+    n_lines: an upper bound of the number of lines (moves <= lines).
+
+    Returns (count, start (n,3), end (n,3), e (n,), feed (n,), length (n,), kind (n,), layer
+    (n,), line (n,), dir0 (n,3), dir1 (n,3), radius (n,), dwell_s, layers, err, err_line)
+    where only the first ``count`` rows are filled. Positions in mm (machine coordinates, G92
+    offsets applied), e in mm of filament, feed in mm/min (modal F; 0 if never set), length
+    of the XYZ path in mm (arc length for arcs), dir0/dir1 unit XYZ directions at the start
+    and end of the move (zero for E-only moves), radius of arcs (0 for lines), line 1-based.
+    ``err`` is 0 or an ERR_* code for line ``err_line``.
+    """
+    n = n_lines
+    start = np.zeros((n, 3))
+    endp = np.zeros((n, 3))
+    e_out = np.zeros(n)
+    feed_out = np.zeros(n)
+    length = np.zeros(n)
+    kind = np.zeros(n, dtype=np.uint8)
+    layer_out = np.zeros(n, dtype=np.int32)
+    line_out = np.zeros(n, dtype=np.int32)
+    dir0 = np.zeros((n, 3))
+    dir1 = np.zeros((n, 3))
+    radius = np.zeros(n)
+    val = np.zeros(10)
+    seen = np.zeros(10, dtype=np.bool_)
+    flag = np.zeros(10, dtype=np.bool_)
+    pos = np.zeros(3)  # machine position
+    off = np.zeros(3)  # machine = logical + off
+    tgt = np.zeros(3)
+    e_pos = 0.0
+    feed = 0.0
+    units = 1.0
+    abs_xyz = True
+    abs_e = True
+    layer = -1
+    layer_z = -1e300
+    dwell = 0.0
+    count = 0
+    use_marker = marker.shape[0] > 0
+    nbytes = data.shape[0]
+    i = 0
+    line_no = 0
+    while i < nbytes:
+        j = i
+        while j < nbytes and data[j] != 10:
+            j += 1
+        line_no += 1
+        a = i
+        i = j + 1
+        # split code and ';' comment
+        code_end = a
+        while code_end < j and data[code_end] != 59:
+            code_end += 1
+        if use_marker and code_end < j and _starts_with(data, code_end + 1, j, marker):
+            layer += 1
+        b = code_end
+        k = a
+        while k < b and (data[k] == 32 or data[k] == 9):
+            k += 1
+        # N line number
+        if k < b and _upper(data[k]) == 78 and k + 1 < b and _is_digit(data[k + 1]):
+            k += 1
+            while k < b and _is_digit(data[k]):
+                k += 1
+            while k < b and (data[k] == 32 or data[k] == 9):
+                k += 1
+        # '*' checksum ends the code
+        for t in range(k, b):
+            if data[t] == 42:
+                b = t
+                break
+        if k >= b:
+            continue
+        letter = _upper(data[k])
+        if (letter != 71 and letter != 77) or k + 1 >= b or not _is_digit(data[k + 1]):
+            continue  # T, extended commands (PRINT_START ...), blank
+        k += 1
+        code = 0
+        while k < b and _is_digit(data[k]):
+            code = code * 10 + (data[k] - 48)
+            k += 1
+        if k < b and data[k] == 46:  # subcode (M862.3): not a motion command
+            continue
+        if letter == 77:
+            if code == 82:
+                abs_e = True
+            elif code == 83:
+                abs_e = False
+            continue
+        if code == 90:
+            abs_xyz = True
+            continue
+        if code == 91:
+            abs_xyz = False
+            continue
+        if code == 20:
+            units = 25.4
+            continue
+        if code == 21:
+            units = 1.0
+            continue
+        if code > 4 and code != 28 and code != 92:
+            continue
+        for t in range(10):
+            seen[t] = False
+            flag[t] = False
+        err = _parse_words(data, k, b, val, seen, flag)
+        if err != 0:
+            return (
+                count,
+                start,
+                endp,
+                e_out,
+                feed_out,
+                length,
+                kind,
+                layer_out,
+                line_out,
+                dir0,
+                dir1,
+                radius,
+                dwell,
+                layer + 1,
+                err,
+                line_no,
+            )
+        if code != 28:
+            for t in range(10):
+                if flag[t]:
+                    err = ERR_NUMBER
+        if err != 0:
+            return (
+                count,
+                start,
+                endp,
+                e_out,
+                feed_out,
+                length,
+                kind,
+                layer_out,
+                line_out,
+                dir0,
+                dir1,
+                radius,
+                dwell,
+                layer + 1,
+                err,
+                line_no,
+            )
+        if code == 4:
+            if seen[_P]:
+                dwell += val[_P] / 1000.0
+            if seen[_S]:
+                dwell += val[_S]
+            continue
+        if code == 28:
+            homed_any = False
+            for ax in range(3):
+                if seen[ax] or flag[ax]:
+                    homed_any = True
+            for ax in range(3):
+                if not homed_any or seen[ax] or flag[ax]:
+                    pos[ax] = 0.0
+                    off[ax] = 0.0
+            continue
+        if code == 92:
+            any_axis = False
+            for ax in range(3):
+                if seen[ax]:
+                    off[ax] = pos[ax] - val[ax] * units
+                    any_axis = True
+            if seen[_E]:
+                e_pos = val[_E] * units
+                any_axis = True
+            if not any_axis:
+                for ax in range(3):
+                    off[ax] = pos[ax]
+                e_pos = 0.0
+            continue
+        # G0..G3
+        if seen[_F]:
+            feed = val[_F] * units
+        moved = False
+        for ax in range(3):
+            tgt[ax] = pos[ax]
+            if seen[ax]:
+                moved = True
+                if abs_xyz:
+                    tgt[ax] = val[ax] * units + off[ax]
+                else:
+                    tgt[ax] = pos[ax] + val[ax] * units
+        de = 0.0
+        if seen[_E]:
+            moved = True
+            ev = val[_E] * units
+            if abs_e and abs_xyz:
+                de = ev - e_pos
+                e_pos = ev
+            else:
+                de = ev
+                e_pos += ev
+        is_arc = code == 2 or code == 3
+        if not moved and not is_arc:
+            continue
+        dx = tgt[0] - pos[0]
+        dy = tgt[1] - pos[1]
+        dz = tgt[2] - pos[2]
+        r_arc = 0.0
+        if is_arc:
+            if seen[_I] or seen[_J]:
+                cx = pos[0] + (val[_I] * units if seen[_I] else 0.0)
+                cy = pos[1] + (val[_J] * units if seen[_J] else 0.0)
+            elif seen[_R]:
+                rr = val[_R] * units
+                chord = math.sqrt(dx * dx + dy * dy)
+                if chord == 0.0 or chord > 2.0 * abs(rr) * (1.0 + 1e-6):
+                    return (
+                        count,
+                        start,
+                        endp,
+                        e_out,
+                        feed_out,
+                        length,
+                        kind,
+                        layer_out,
+                        line_out,
+                        dir0,
+                        dir1,
+                        radius,
+                        dwell,
+                        layer + 1,
+                        ERR_ARC,
+                        line_no,
+                    )
+                h2 = rr * rr - 0.25 * chord * chord
+                h = math.sqrt(h2) if h2 > 0.0 else 0.0
+                side = 1.0 if code == 3 else -1.0  # CCW: centre on the left of the chord
+                if rr < 0.0:
+                    side = -side
+                cx = pos[0] + 0.5 * dx - side * h * dy / chord
+                cy = pos[1] + 0.5 * dy + side * h * dx / chord
+            else:
+                return (
+                    count,
+                    start,
+                    endp,
+                    e_out,
+                    feed_out,
+                    length,
+                    kind,
+                    layer_out,
+                    line_out,
+                    dir0,
+                    dir1,
+                    radius,
+                    dwell,
+                    layer + 1,
+                    ERR_ARC,
+                    line_no,
+                )
+            rx0 = pos[0] - cx
+            ry0 = pos[1] - cy
+            rx1 = tgt[0] - cx
+            ry1 = tgt[1] - cy
+            r_arc = math.sqrt(rx0 * rx0 + ry0 * ry0)
+            a0 = math.atan2(ry0, rx0)
+            a1 = math.atan2(ry1, rx1)
+            sweep = (a1 - a0) if code == 3 else (a0 - a1)
+            if sweep <= 1e-12:
+                sweep += 2.0 * math.pi
+            lxy = r_arc * sweep
+            dist = math.sqrt(lxy * lxy + dz * dz)
+            if dist > 0.0 and r_arc > 0.0:
+                sgn = 1.0 if code == 3 else -1.0
+                # tangent of a CCW arc at p is (-(py - cy), px - cx) / r
+                dir0[count, 0] = -sgn * ry0 / r_arc * lxy / dist
+                dir0[count, 1] = sgn * rx0 / r_arc * lxy / dist
+                dir0[count, 2] = dz / dist
+                r1 = math.sqrt(rx1 * rx1 + ry1 * ry1)
+                if r1 > 0.0:
+                    dir1[count, 0] = -sgn * ry1 / r1 * lxy / dist
+                    dir1[count, 1] = sgn * rx1 / r1 * lxy / dist
+                dir1[count, 2] = dz / dist
+        else:
+            dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+            if dist > 0.0:
+                dir0[count, 0] = dx / dist
+                dir0[count, 1] = dy / dist
+                dir0[count, 2] = dz / dist
+                dir1[count, 0] = dx / dist
+                dir1[count, 1] = dy / dist
+                dir1[count, 2] = dz / dist
+        if dist == 0.0 and de == 0.0:
+            continue
+        for ax in range(3):
+            start[count, ax] = pos[ax]
+            endp[count, ax] = tgt[ax]
+            pos[ax] = tgt[ax]
+        e_out[count] = de
+        feed_out[count] = feed
+        length[count] = dist
+        radius[count] = r_arc
+        line_out[count] = line_no
+        if dist > 0.0:
+            if de > 0.0:
+                kind[count] = KIND_EXTRUDE
+                if not use_marker and abs(tgt[2] - layer_z) > 1e-6:
+                    layer += 1
+                    layer_z = tgt[2]
+            elif de < 0.0:
+                kind[count] = KIND_RETRACT
+            else:
+                kind[count] = KIND_TRAVEL
+        else:
+            kind[count] = KIND_RETRACT if de < 0.0 else KIND_UNRETRACT
+        layer_out[count] = layer
+        count += 1
+    return (
+        count,
+        start,
+        endp,
+        e_out,
+        feed_out,
+        length,
+        kind,
+        layer_out,
+        line_out,
+        dir0,
+        dir1,
+        radius,
+        dwell,
+        layer + 1,
+        0,
+        0,
+    )
