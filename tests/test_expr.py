@@ -7,8 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fabthread.expr import (
-    ALLOWED_NODES,
-    FUNCTIONS,
     ExprEvalError,
     ExprSyntaxError,
     evaluate,

@@ -13,8 +13,8 @@ def build(p):
     depth = e + margin
     fence_w = 5.0
     # Block in y from -e (fence side) to +margin; the fence sits on the block's top as printed.
-    block = cq.Workplane("XY").center(0, (margin - e) / 2).rect(length, depth).extrude(
-        p.thickness_mm
+    block = (
+        cq.Workplane("XY").center(0, (margin - e) / 2).rect(length, depth).extrude(p.thickness_mm)
     )
     if p.fence_mm > 0:
         fence = (

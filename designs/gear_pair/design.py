@@ -51,8 +51,9 @@ def build(p):
     bore = p.shaft_d_mm + p.bore_allowance_mm
     centre = m * (p.pinion_teeth + p.gear_teeth) / 2
     pinion = gear(m, p.pinion_teeth, p.face_width_mm, bore, bl)
-    # Turn the gear by half a tooth so a gap faces the pinion's tooth on the line of centres.
+    # An even tooth count puts a tooth on the line of centres: turn it by half a pitch so a
+    # gap faces the pinion's tooth (an odd count already has a gap there).
     big = gear(m, p.gear_teeth, p.face_width_mm, bore, bl).rotate(
-        (0, 0, 0), (0, 0, 1), 180.0 / p.gear_teeth * (1 + p.gear_teeth % 2)
+        (0, 0, 0), (0, 0, 1), 180.0 / p.gear_teeth * (1 - p.gear_teeth % 2)
     )
     return {"pinion": pinion, "gear": big.translate((centre, 0, 0))}

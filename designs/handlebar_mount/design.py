@@ -38,7 +38,9 @@ def build(p):
     top = r_out + p.platform_mm
     for x in (-p.screw_spacing_mm / 2, p.screw_spacing_mm / 2):
         hole = cq.Solid.makeCylinder(
-            p.screw_d_mm / 2 + 0.15, p.platform_mm + 2, cq.Vector(x, top + 1, w / 2),
+            p.screw_d_mm / 2 + 0.15,
+            p.platform_mm + 2,
+            cq.Vector(x, top + 1, w / 2),
             cq.Vector(0, -1, 0),
         )
         body = body.cut(cq.Workplane("XY").add(hole))

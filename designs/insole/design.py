@@ -36,7 +36,7 @@ def section(p, f, w):
     for i in range(ACROSS):
         s = -1.0 + 2.0 * i / (ACROSS - 1)  # -1 .. 1 across the section
         edge = s * s
-        z = base + cup * edge ** 2 + arch * max(0.0, s * medial) ** 1.5
+        z = base + cup * edge**2 + arch * max(0.0, s * medial) ** 1.5
         top.append(cq.Vector(s * w / 2, y, z))
     left, right = top[0], top[-1]
     edges = [

@@ -229,3 +229,22 @@ def test_random_valid_parameters_build_closed(name: str) -> None:
         _mesh_checks(build_part(spec, params, timeout_s=60), spec)
 
     check()
+
+
+def test_scale_keeps_fit_features_absolute_and_bodies_are_recorded() -> None:
+    from fabthread.design.build import body_ranges
+
+    spec = load_spec("snap_box")
+    one = build_part(spec, resolve_params(spec, {}))
+    two = build_part(spec, resolve_params(spec, {}, scale=2.0))
+    assert build_key(spec, resolve_params(spec, {})) != two.source_sha256
+    assert [r[0] for r in body_ranges(one)] == ["box", "lid"] == [r[0] for r in body_ranges(two)]
+    size1 = np.ptp(one.vertices_mm, axis=0)
+    size2 = np.ptp(two.vertices_mm, axis=0)
+    assert size2[2] == pytest.approx(2 * size1[2], rel=1e-6)  # heights double exactly
+    # Lid lip: drawn 2 * (inner - 2 c / 2) wide, so the scaled lip is 2 c narrower than the
+    # doubled box interior only by the absolute clearance: check via the lid body's y extent.
+    ranges = {n: (a, b) for n, a, b in body_ranges(two)}
+    a, b = ranges["box"]
+    box = two.vertices_mm[np.unique(two.faces[a:b])]
+    assert np.ptp(box[:, 1]) == pytest.approx(2 * (40 + 2 * 2))

@@ -247,7 +247,42 @@ def parse_assignments(items: tuple[str, ...]) -> dict[str, str]:
 
 
 def schema_json(spec: Any) -> dict[str, Any]:
-    """The configurator JSON of a DesignSpec (stable keys; see ``show --json``)."""
+    """The configurator JSON of a DesignSpec (stable keys; see ``show --json``).
+
+    Beyond the OpenSCAD keys: "scale" (min/max of the uniform scale an order may set),
+    "fits" (per fit: the feature parameter, kind, default class and the classes an order may
+    choose, with their nominal clearance or ISO zones), "bodies" (colorable parts),
+    "processes" and "materials".
+    """
+    from fabthread.customize.fit import allowed_classes, load_fit_table
+
+    table = load_fit_table() if spec.fits else None
+    fits = []
+    for f in spec.fits:
+        assert table is not None
+        by_name = {c.name: c for c in (*table.clearance, *table.iso)}
+        classes = []
+        for name in allowed_classes(f, table):
+            c = by_name.get(name)
+            if c is None:
+                continue
+            entry = {"name": name, "description": c.description}
+            if hasattr(c, "clearance_mm"):
+                entry["clearance_mm"] = c.clearance_mm
+            else:
+                entry["hole_zone"], entry["shaft_zone"] = c.hole, c.shaft
+            classes.append(entry)
+        fits.append(
+            {
+                "name": f.name,
+                "feature": f.feature,
+                "kind": f.kind,
+                "nominal": f.nominal,
+                "default": f.default_class,
+                "description": f.description,
+                "classes": classes,
+            }
+        )
     parameters = []
     for p in spec.params:
         entry: dict[str, Any] = {
@@ -277,6 +312,9 @@ def schema_json(spec: Any) -> dict[str, Any]:
         "parameters": parameters,
         "constraints": [{"expr": c.expr, "message": c.message} for c in spec.constraints],
         "parameterSets": {name: dict(values) for name, values in spec.presets},
+        "scale": {"min": spec.scale.minimum, "max": spec.scale.maximum, "initial": 1.0},
+        "fits": fits,
+        "bodies": list(spec.bodies),
         "fileFormatVersion": "1",
     }
 

@@ -94,9 +94,7 @@ def resolve_order_params(
     from fabthread.customize.params import resolve_params
 
     base = resolve_params(spec, raw, preset=preset, source=source)
-    fits = resolve_fits(
-        spec, fit_choices or {}, machine, params=base, table=table, source=source
-    )
+    fits = resolve_fits(spec, fit_choices or {}, machine, params=base, table=table, source=source)
     params = resolve_params(spec, raw, preset=preset, source=source, fits=fits, scale=scale)
     return params, fits
 
@@ -225,7 +223,9 @@ def fit_table_from_dict(doc: dict[str, Any], where: str, *, sha256: str = "") ->
             raise ProfileError(f"{here}: needs name (string) and clearance_mm (number)")
         if not -0.5 <= t["clearance_mm"] <= 2.0:
             raise ProfileError(f"{here}: clearance_mm={t['clearance_mm']} is outside -0.5..2")
-        clearance.append(ClearanceClass(t["name"], float(t["clearance_mm"]), t.get("description", "")))
+        clearance.append(
+            ClearanceClass(t["name"], float(t["clearance_mm"]), t.get("description", ""))
+        )
     if not clearance:
         raise ProfileError(f"{where}: at least one [[clearance]] class is required")
     bands_doc = doc.get("bands", {})

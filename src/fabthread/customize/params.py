@@ -138,9 +138,7 @@ def _to_bool(p: ParamSpec, value: object, design: str, where: str) -> bool:
 def _to_number(p: ParamSpec, value: object, design: str, where: str) -> int | float:
     kind = "an integer" if p.type == "int" else "a number"
     unit = f" in {p.unit}" if p.unit else ""
-    bad = ParamError(
-        f"{where}{p.name}={show_value(value)} is not {kind}{unit} for design {design}"
-    )
+    bad = ParamError(f"{where}{p.name}={show_value(value)} is not {kind}{unit} for design {design}")
     if isinstance(value, bool):
         raise bad
     number: int | float

@@ -267,6 +267,7 @@ def _bodies(spec: DesignSpec, params: ParamSet) -> list[tuple[str, Any]]:
         named = [(name, shape.scale(params.scale)) for name, shape in named]
     return named
 
+
 def _call_build(spec: DesignSpec, params: ParamSet) -> Any:
     import importlib.util
 

@@ -178,7 +178,11 @@ def _spec_from_toml(name: str, data: dict[str, Any], where: str) -> DesignSpec:
     presets = _presets(data.get("preset", {}), params, where, name)
     fits = _fits(data.get("fit", []), params, where)
     bodies = _str_list(data, "bodies", where)
-    if len(bodies) == 1 or len(set(bodies)) != len(bodies) or not all(map(NAME_RE.fullmatch, bodies)):
+    if (
+        len(bodies) == 1
+        or len(set(bodies)) != len(bodies)
+        or not all(map(NAME_RE.fullmatch, bodies))
+    ):
         raise DesignError(
             f"{where}: 'bodies' must name two or more distinct bodies (lower-case identifiers)"
         )
@@ -414,9 +418,7 @@ def _presets(
         _unknown(values, tuple(by_name), here, "parameter ")
         # Presets keep declaration order so the configurator shows them like the form.
         checked = tuple(
-            (p.name, _checked(p, values[p.name], here, design))
-            for p in params
-            if p.name in values
+            (p.name, _checked(p, values[p.name], here, design)) for p in params if p.name in values
         )
         out.append((pname, checked))
     return tuple(out)

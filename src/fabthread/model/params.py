@@ -132,7 +132,9 @@ _PARAM_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 def is_param_name(name: str) -> bool:
     """A lower-case identifier that is neither a keyword nor a constraint function."""
-    return bool(_PARAM_NAME.fullmatch(name)) and not keyword.iskeyword(name) and name not in FUNCTIONS
+    return (
+        bool(_PARAM_NAME.fullmatch(name)) and not keyword.iskeyword(name) and name not in FUNCTIONS
+    )
 
 
 def check_value(
