@@ -33,6 +33,7 @@ from fabthread.model import (
     order_from_dict,
     order_to_dict,
 )
+from fabthread.model.fit import ResolvedFits
 
 Progress = Callable[[int, int], None]
 
@@ -49,6 +50,7 @@ class Plan:
     order: Order
     spec: DesignSpec
     params: ParamSet
+    fits: ResolvedFits
     machine: MachineProfile
     material: MaterialProfile
     settings: SliceSettings
@@ -93,16 +95,24 @@ def plan_order(
 ) -> Plan:
     """Resolve, build, slice and emit one order. Nothing is written (but the build cache)."""
     from fabthread import profiles
-    from fabthread.customize.params import resolve_params
+    from fabthread.customize.fit import resolve_order_params
     from fabthread.design.build import build_part
     from fabthread.design.catalog import load_spec
 
     order = load_order(source)
     spec = load_spec(order.design)
-    params = resolve_params(spec, order.params_dict(), preset=order.preset, source=order.order_id)
     machine = profiles.load_machine(order.machine)
     material = profiles.load_material(order.material)
     _check_order_fits_profiles(order, spec, machine, material)
+    params, fits = resolve_order_params(
+        spec,
+        order.params_dict(),
+        machine,
+        fit_choices=dict(order.fits),
+        preset=order.preset,
+        scale=order.scale,
+        source=f"order {order.order_id}",
+    )
     settings = resolve_settings(machine, dict(order.settings), source=f"order {order.order_id}")
     part = build_part(spec, params, cache_dir=cache_dir)
     color = material.color(order.color)
@@ -117,7 +127,7 @@ def plan_order(
     toolpath, program = _slice_and_emit(
         part, machine, material, settings, order=order, progress=progress
     )
-    return Plan(order, spec, params, machine, material, settings, part, toolpath, program)
+    return Plan(order, spec, params, fits, machine, material, settings, part, toolpath, program)
 
 
 def run_order(
@@ -284,6 +294,9 @@ def _manifest(plan: Plan) -> dict[str, object]:
         "order": order_to_dict(plan.order),
         "design": {"name": plan.spec.name, "source_sha256": plan.spec.source_sha256},
         "params": plan.params.as_dict(),
+        "scale": plan.params.scale,
+        "fits": plan.fits.as_dict(),
+        "fit_table_sha256": plan.fits.table_sha256,
         "part": {
             "build_sha256": plan.part.source_sha256,
             "triangles": int(len(plan.part.faces)),

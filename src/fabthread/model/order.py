@@ -25,6 +25,8 @@ class Order:
     params: tuple[tuple[str, ParamValue], ...] = ()
     preset: str = ""
     settings: tuple[tuple[str, ParamValue], ...] = ()
+    fits: tuple[tuple[str, str], ...] = ()  # fit name -> class, e.g. (("lid", "snug"),)
+    scale: float = 1.0
 
     def params_dict(self) -> dict[str, ParamValue]:
         return dict(self.params)
@@ -40,6 +42,8 @@ _ORDER_KEYS = {
     "params": "object of parameter name -> value",
     "preset": "name of a preset of the design",
     "settings": "object of slice setting -> value",
+    "fits": "object of fit name -> fit class, e.g. {\"lid\": \"snug\"}",
+    "scale": "uniform scale factor within the design's limits (default 1.0)",
 }
 MAX_QUANTITY = 1000
 
@@ -88,6 +92,14 @@ def order_from_dict(data: object, source: str = "order") -> Order:
     preset = data.get("preset", "")
     if not isinstance(preset, str):
         raise OrderError(f"{source}: 'preset' must be a string")
+    fits = data.get("fits", {})
+    if not isinstance(fits, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in fits.items()
+    ):
+        raise OrderError(f"{source}: 'fits' must be an {_ORDER_KEYS['fits']}")
+    scale = data.get("scale", 1.0)
+    if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
+        raise OrderError(f"{source}: scale={scale!r} is not a positive number")
     return Order(
         order_id=order_id,
         design=data["design"],
@@ -98,6 +110,8 @@ def order_from_dict(data: object, source: str = "order") -> Order:
         params=pairs["params"],
         preset=preset,
         settings=pairs["settings"],
+        fits=tuple(fits.items()),
+        scale=float(scale),
     )
 
 
@@ -113,4 +127,6 @@ def order_to_dict(order: Order) -> dict[str, object]:
         "params": dict(order.params),
         "preset": order.preset,
         "settings": dict(order.settings),
+        "fits": dict(order.fits),
+        "scale": order.scale,
     }
