@@ -9,5 +9,6 @@ from the profiles through ``CheckLimits`` (``fabthread.check.limits``). ``sweep_
 
 from fabthread.check.limits import CheckLimits
 from fabthread.check.run import check_part
+from fabthread.check.sweep import SweepReport, sweep_design
 
-__all__ = ["CheckLimits", "check_part"]
+__all__ = ["CheckLimits", "SweepReport", "check_part", "sweep_design"]

@@ -33,7 +33,8 @@ from fabthread.check._geom import (
     section_polygons,
 )
 from fabthread.check.limits import CheckLimits
-from fabthread.model.findings import Finding, Point, ToolSpec
+from fabthread.model.cam import ToolSpec
+from fabthread.model.findings import Finding, Point
 from fabthread.model.part import Part
 from fabthread.model.profiles import MachineProfile, MaterialProfile
 
@@ -53,7 +54,7 @@ def check_internal_corners(
     machine: MachineProfile,
     material: MaterialProfile | None = None,
     *,
-    tools: Sequence[ToolSpec] = (),
+    tools: Sequence[ToolSpec | float] = (),
     limits: CheckLimits | None = None,
 ) -> list[Finding]:
     """``internal_corner`` findings: inside vertical corners tighter than the smallest tool."""

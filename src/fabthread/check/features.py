@@ -14,6 +14,8 @@ and ``overhang`` cover what matters there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import shapely
 from shapely.geometry import Polygon
@@ -40,39 +42,66 @@ def check_small_features(
     limits = limits or CheckLimits.from_profiles(machine, material)
     mesh = as_trimesh(part)
     lo, hi = part.bounds_mm
-    holes: list[tuple[float, Point]] = []
-    islands: list[tuple[float, Point]] = []
+    holes: list[_Narrow] = []
+    islands: list[_Narrow] = []
     screen_hole = 4 * limits.min_hole_warning_mm
     screen_island = 4 * limits.min_wall_warning_mm
-    for z in section_heights(float(lo[2]), float(hi[2]), sections, limits.first_layer_height_mm):
+    tol = limits.tolerance_mm
+    zs = section_heights(float(lo[2]), float(hi[2]), sections, limits.first_layer_height_mm)
+    for k, z in enumerate(zs):
         for poly in section_polygons(mesh, z):
             for ring in poly.interiors:
                 hole = Polygon(ring)
                 width = _width(hole, screen_hole)
-                if width is not None and width < limits.min_hole_warning_mm:
-                    c = hole.centroid
-                    holes.append((width, (c.x, c.y, z)))
-            width = _width(Polygon(poly.exterior), screen_island)
-            if width is not None and width < limits.min_wall_warning_mm:
-                c = poly.centroid
-                islands.append((width, (c.x, c.y, z)))
+                if width is not None and width < limits.min_hole_warning_mm - tol:
+                    holes.append(_Narrow(k, hole, width, z))
+            outline = Polygon(poly.exterior)
+            width = _width(outline, screen_island)
+            if width is not None and width < limits.min_wall_warning_mm - tol:
+                islands.append(_Narrow(k, outline, width, z))
+    narrow_holes, narrow_islands = _persistent(holes), _persistent(islands)
     out: list[Finding] = []
     out += _report(
         "min_hole",
-        holes,
+        narrow_holes,
         limits.min_hole_error_mm,
         limits.min_hole_warning_mm,
         "vertical holes/slots as narrow as {w:.2f} mm ({n} cross-sections) are below {lim:.2f} mm",
         "widen the hole to at least {good:.2f} mm, or drill it after printing",
+        tol,
     )
     out += _report(
         "min_feature",
-        islands,
+        narrow_islands,
         limits.min_wall_error_mm,
         limits.min_wall_warning_mm,
         "pins/fins as narrow as {w:.2f} mm ({n} cross-sections) are below {lim:.2f} mm",
         "make the feature at least {good:.2f} mm wide",
+        tol,
     )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Narrow:
+    section: int
+    polygon: Polygon
+    width: float
+    z: float
+
+    @property
+    def point(self) -> Point:
+        c = self.polygon.centroid
+        return (float(c.x), float(c.y), self.z)
+
+
+def _persistent(found: list[_Narrow]) -> list[tuple[float, Point]]:
+    """The narrow shapes that continue into a neighbouring section (overlapping in x/y): a
+    pin or a hole has height, the tip of a cone or the bottom of a dimple does not."""
+    out = []
+    for a in found:
+        if any(abs(b.section - a.section) == 1 and a.polygon.intersects(b.polygon) for b in found):
+            out.append((a.width, a.point))
     return out
 
 
@@ -87,7 +116,9 @@ def _width(poly: Polygon, screen: float) -> float | None:
         poly = poly.buffer(0)
         if poly.is_empty:
             return None
-    tolerance = max(min(poly.bounds[2] - poly.bounds[0], poly.bounds[3] - poly.bounds[1]) / 100, 1e-4)
+    tolerance = max(
+        min(poly.bounds[2] - poly.bounds[0], poly.bounds[3] - poly.bounds[1]) / 100, 1e-4
+    )
     line = shapely.maximum_inscribed_circle(poly, tolerance)
     return 2.0 * float(line.length)
 
@@ -99,6 +130,7 @@ def _report(
     warning_mm: float,
     message: str,
     fix: str,
+    tol: float,
 ) -> list[Finding]:
     if not found:
         return []
@@ -106,8 +138,8 @@ def _report(
     order = np.argsort(widths, kind="stable")
     out = []
     for severity, lim, sel in (
-        ("error", error_mm, widths < error_mm),
-        ("warning", warning_mm, (widths >= error_mm) & (widths < warning_mm)),
+        ("error", error_mm, widths < error_mm - tol),
+        ("warning", warning_mm, (widths >= error_mm - tol) & (widths < warning_mm - tol)),
     ):
         idx = [i for i in order if sel[i]]
         if not idx:

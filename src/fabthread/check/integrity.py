@@ -50,8 +50,8 @@ def check_integrity(
 
     tris = verts[faces]
     _, areas = face_normals(tris)
-    repeated = (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (
-        faces[:, 0] == faces[:, 2]
+    repeated = (
+        (faces[:, 0] == faces[:, 1]) | (faces[:, 1] == faces[:, 2]) | (faces[:, 0] == faces[:, 2])
     )
     degenerate = repeated | (areas <= limits.tolerance_mm**2)
     if degenerate.any():
@@ -73,9 +73,7 @@ def check_integrity(
     good = faces[~degenerate]
     directed = good[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
     undirected = np.sort(directed, axis=1)
-    uniq, inverse, counts = np.unique(
-        undirected, axis=0, return_inverse=True, return_counts=True
-    )
+    uniq, inverse, counts = np.unique(undirected, axis=0, return_inverse=True, return_counts=True)
     inverse = inverse.reshape(-1)
     open_edges = uniq[counts == 1]
     if len(open_edges):

@@ -1,12 +1,12 @@
-"""Laser cutting: the part must be a flat plate of cuttable thickness with closed outlines
-and enough material (web) between neighbouring cuts.
+"""Laser cutting: the part must be a flat plate of cuttable thickness with closed outlines and
+enough material (web) between neighbouring cuts.
 
 ``sheet_thickness``: the Z extent against ``max_sheet_mm`` (if another axis is thin enough,
-the fix says to lay it flat). ``not_a_plate``: sloped faces a vertical beam cannot make
-(error) and faces at heights between top and bottom, i.e. pockets or steps that need
-engraving (warning). ``outline_open``: the cut contours at mid-thickness do not close.
-``min_web``: two contours (outline/hole, hole/hole, or two pieces) closer than
-``limits.min_web_mm(thickness)``.
+the fix says to lay it flat); a warning when no stocked sheet has that thickness.
+``not_a_plate``: sloped faces a vertical beam cannot make (error) and faces at heights
+between top and bottom, i.e. pockets or steps that need engraving (warning).
+``outline_open``: the cut contours at mid-thickness do not close. ``min_web``: two contours
+(outline/hole, hole/hole, or two pieces) closer than ``limits.min_web_mm(thickness)``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from fabthread.model.profiles import MachineProfile, MaterialProfile
 
 #: Faces within this many degrees of vertical or horizontal count as such.
 ANGLE_TOLERANCE_DEG = 1.0
+#: A part matches a stocked sheet when within this of its thickness (as StockMaterial does).
+SHEET_MATCH_MM = 0.05
 MAX_LOCATIONS = 10
 
 
@@ -74,6 +76,20 @@ def check_sheet(
             )
         )
         return out  # the plate rules below assume Z is the sheet's thickness
+    sheets = limits.sheet_thicknesses_mm
+    if sheets and not any(abs(t - ext[2]) <= SHEET_MATCH_MM for t in sheets):
+        out.append(
+            Finding(
+                "sheet_thickness",
+                "warning",
+                f"the part is {ext[2]:.2f} mm thick; the material comes in "
+                f"{', '.join(f'{t:g}' for t in sheets)} mm sheets",
+                measured=float(ext[2]),
+                limit=min(sheets, key=lambda t: abs(t - ext[2])),
+                unit="mm",
+                fix="make the part as thick as a stocked sheet",
+            )
+        )
     tris = part.vertices_mm[part.faces]
     normals, areas = face_normals(tris)
     nz = np.abs(normals[:, 2])

@@ -20,10 +20,13 @@ Derivations (FDM, with the shipped 0.4 mm nozzle / 0.45 mm extrusion width):
   prints without sagging on an untuned machine.
 - bed contact: faces lower than half the first layer rest on the bed.
 
-CNC: the smallest tool of the tool list (else ``DEFAULT_TOOL_DIAMETER_MM``) bounds internal
-corner radii; the stock is the part plus one tool diameter per side (room to cut the outside
-contour) plus ``STOCK_FACING_MM`` on top. Laser: ``DEFAULT_MAX_SHEET_MM`` and a minimum web of
-``WEB_PER_THICKNESS`` x the sheet thickness, at least ``MIN_WEB_FLOOR_MM``.
+CNC: the smallest end mill (flat or ball; drills and V-bits cut no corners) of the tool list,
+else ``DEFAULT_TOOL_DIAMETER_MM``, bounds internal corner radii; the stock is the part plus
+one tool diameter per side (room to cut the outside contour) plus ``STOCK_FACING_MM`` on top.
+Laser: the thickest sheet of the material (``StockMaterial``) that has a laser setting for
+this machine's power, else ``DEFAULT_MAX_SHEET_MM``; a minimum web of ``WEB_PER_THICKNESS`` x
+the sheet thickness, at least ``MIN_WEB_FLOOR_MM``. The stocked sheet thicknesses are carried
+for the sheet and stock rules.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from fabthread.errors import ParamError, ProfileError
-from fabthread.model.findings import ToolSpec
+from fabthread.model.cam import StockMaterial, ToolSpec
 from fabthread.model.profiles import MachineProfile, MaterialProfile
 from fabthread.model.settings import SliceSettings
 
@@ -45,7 +48,7 @@ BRIDGE_NOZZLES = 25.0
 #: Overhang regions smaller than (this many extrusion widths)^2 are info, not warnings.
 OVERHANG_MIN_SIDE_WIDTHS = 4.0
 #: Thin-wall areas smaller than (this many extrusion widths)^2 are ignored (tips, edges).
-THIN_MIN_SIDE_WIDTHS = 2.0
+THIN_MIN_SIDE_WIDTHS = 3.0
 #: Cutter used when no tool list is given: a 1/8 inch flat end mill, the common router tool.
 DEFAULT_TOOL_DIAMETER_MM = 3.175
 #: Material left on top of the part in the stock, to face it flat.
@@ -74,7 +77,7 @@ class CheckLimits:
     min_wall_warning_mm: float = 0.9
     min_hole_error_mm: float = 0.4
     min_hole_warning_mm: float = 0.9
-    min_thin_area_mm2: float = 0.81
+    min_thin_area_mm2: float = 1.8225
     support_angle_deg: float = 50.0
     min_overhang_area_mm2: float = 3.24
     max_bridge_mm: float = 10.0
@@ -87,6 +90,7 @@ class CheckLimits:
     web_per_thickness: float = WEB_PER_THICKNESS
     min_web_floor_mm: float = MIN_WEB_FLOOR_MM
     tolerance_mm: float = GEOMETRY_TOLERANCE_MM
+    sheet_thicknesses_mm: tuple[float, ...] = ()
 
     @property
     def tool_radius_mm(self) -> float:
@@ -103,22 +107,37 @@ class CheckLimits:
         material: MaterialProfile | None = None,
         *,
         settings: SliceSettings | None = None,
-        tools: Sequence[ToolSpec] = (),
+        tools: Sequence[ToolSpec | float] = (),
+        stock: StockMaterial | None = None,
         overrides: Mapping[str, float] | None = None,
     ) -> CheckLimits:
         """Limits for ``machine`` (and ``material``); ``settings`` default to SliceSettings
-        with the machine's ``[defaults]`` applied (FDM only); ``tools`` to a single
-        ``DEFAULT_TOOL_DIAMETER_MM`` cutter. ``overrides`` replace fields by name."""
+        with the machine's ``[defaults]`` applied (FDM only); ``tools`` (tool profiles or plain
+        diameters in mm) to a single ``DEFAULT_TOOL_DIAMETER_MM`` cutter; ``stock`` is the
+        CNC/laser view of the material (sheet thicknesses, laser settings). ``overrides``
+        replace fields by name."""
         del material  # materials carry no check limits yet; kept for the signature's sake
         if settings is None:
             settings = _settings_for(machine)
         width = settings.extrusion_width_mm
         nozzle = machine.nozzle_diameter_mm
-        tool_d = min((t.diameter_mm for t in tools), default=DEFAULT_TOOL_DIAMETER_MM)
+        tool_d = min(_cutter_diameters(tools), default=DEFAULT_TOOL_DIAMETER_MM)
+        max_sheet = DEFAULT_MAX_SHEET_MM
+        sheets: tuple[float, ...] = ()
+        if stock is not None:
+            sheets = tuple(sorted(stock.thicknesses_mm))
+            cuttable = [
+                s.thickness_mm
+                for s in stock.laser
+                if machine.laser_power_w <= 0 or s.laser_w <= machine.laser_power_w + 1e-9
+            ]
+            if cuttable:
+                max_sheet = max(cuttable)
         margin = settings.brim_width_mm
         if settings.skirt_loops > 0:
             margin = max(
-                margin, settings.skirt_distance_mm + settings.skirt_loops * settings.first_layer_width_mm
+                margin,
+                settings.skirt_distance_mm + settings.skirt_loops * settings.first_layer_width_mm,
             )
         limits = cls(
             size_x_mm=machine.size_x_mm,
@@ -141,6 +160,8 @@ class CheckLimits:
             tool_diameter_mm=tool_d,
             stock_margin_xy_mm=tool_d,
             stock_margin_z_mm=STOCK_FACING_MM,
+            max_sheet_mm=max_sheet,
+            sheet_thicknesses_mm=sheets,
         )
         if overrides:
             limits = limits.with_overrides(overrides)
@@ -166,11 +187,25 @@ class CheckLimits:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
+def _cutter_diameters(tools: Sequence[ToolSpec | float]) -> list[float]:
+    """Diameters of the tools that can cut an inside corner (end mills; plain numbers are
+    taken as end mills)."""
+    out = []
+    for t in tools:
+        if isinstance(t, int | float):
+            out.append(float(t))
+        elif t.kind in ("flat", "ball"):
+            out.append(t.diameter_mm)
+    return out
+
+
 def _settings_for(machine: MachineProfile) -> SliceSettings:
     """SliceSettings with the machine's ``[defaults]`` applied (only FDM machines have them)."""
     if machine.process != "fdm" or not machine.defaults:
         return SliceSettings()
     try:
-        return SliceSettings().with_overrides(dict(machine.defaults), source=machine.path or machine.id)
+        return SliceSettings().with_overrides(
+            dict(machine.defaults), source=machine.path or machine.id
+        )
     except ParamError as exc:
         raise ProfileError(str(exc)) from None

@@ -22,7 +22,8 @@ from collections.abc import Callable, Mapping, Sequence
 from fabthread.check import cnc, features, integrity, laser, overhang, volume, walls
 from fabthread.check.limits import CheckLimits
 from fabthread.errors import ParamError
-from fabthread.model.findings import Finding, Findings, ToolSpec
+from fabthread.model.cam import StockMaterial, ToolSpec
+from fabthread.model.findings import Finding, Findings
 from fabthread.model.part import Part
 from fabthread.model.profiles import MachineProfile, MaterialProfile
 from fabthread.model.settings import SliceSettings
@@ -62,11 +63,13 @@ def check_part(
     process: str | None = None,
     *,
     settings: SliceSettings | None = None,
-    tools: Sequence[ToolSpec] = (),
+    tools: Sequence[ToolSpec | float] = (),
+    stock: StockMaterial | None = None,
     overrides: Mapping[str, float] | None = None,
 ) -> Findings:
     """Every finding for ``part`` made on ``machine`` (with ``material``) by ``process``
-    (default: the machine's). ``settings``, ``tools`` and ``overrides`` feed ``CheckLimits``.
+    (default: the machine's). ``settings``, ``tools``, ``stock`` and ``overrides`` feed
+    ``CheckLimits`` (see ``CheckLimits.from_profiles``).
 
     Raises ParamError for an unknown process; problems of the part are findings, never
     exceptions.
@@ -75,7 +78,7 @@ def check_part(
     if process not in FAMILIES:
         raise ParamError(f"process='{process}'; allowed: {', '.join(PROCESSES)}")
     limits = CheckLimits.from_profiles(
-        machine, material, settings=settings, tools=tools, overrides=overrides
+        machine, material, settings=settings, tools=tools, stock=stock, overrides=overrides
     )
     items: list[Finding] = []
     rules: list[str] = list(integrity.RULES)

@@ -18,12 +18,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from fabthread.check.run import check_part
 from fabthread.errors import ParamError, UserError
-from fabthread.model.findings import Severity, ToolSpec
+from fabthread.model.cam import StockMaterial, ToolSpec
+from fabthread.model.findings import Findings, Severity
 from fabthread.model.params import DesignSpec, ParamSpec, ParamValue
 from fabthread.model.part import Part
 from fabthread.model.profiles import MachineProfile, MaterialProfile
@@ -121,7 +123,8 @@ def sweep_design(
     process: str | None = None,
     samples: int = 5,
     seed: int = 0,
-    tools: Sequence[ToolSpec] = (),
+    tools: Sequence[ToolSpec | float] = (),
+    stock: StockMaterial | None = None,
     overrides: Mapping[str, float] | None = None,
     base: Mapping[str, ParamValue] | None = None,
     fixed: Sequence[str] = (),
@@ -134,10 +137,10 @@ def sweep_design(
         raise ParamError(f"samples={samples} must be >= 1")
     defaults: dict[str, ParamValue] = {p.name: p.default for p in spec.params}
     defaults.update(base or {})
-    fixed = set(fixed)
+    held = set(fixed)
     plan: list[tuple[str, dict[str, ParamValue]]] = [("", dict(defaults))]
     for p in spec.params:
-        if p.name in fixed:
+        if p.name in held:
             continue
         for value in param_values(p, samples):
             if value != defaults[p.name]:
@@ -146,7 +149,7 @@ def sweep_design(
     for _ in range(samples):
         combo = dict(defaults)
         for p in spec.params:
-            if p.name not in fixed:
+            if p.name not in held:
                 combo[p.name] = random_value(p, rng)
         plan.append(("*", combo))
 
@@ -155,7 +158,16 @@ def sweep_design(
     for i, (varied, raw) in enumerate(plan):
         if progress is not None:
             progress(i, len(plan))
-        cases.append(_run_case(varied, raw, build, machine, material, process, tools, overrides))
+        check = partial(
+            check_part,
+            machine=machine,
+            material=material,
+            process=process,
+            tools=tools,
+            stock=stock,
+            overrides=overrides,
+        )
+        cases.append(_run_case(varied, raw, build, check))
         if i == 0 and cases[0].status != "checked":
             raise UserError(f"design {spec.name} at its defaults: {cases[0].reason}")
     if progress is not None:
@@ -221,11 +233,7 @@ def _run_case(
     varied: str,
     raw: dict[str, ParamValue],
     build: Build,
-    machine: MachineProfile,
-    material: MaterialProfile | None,
-    process: str,
-    tools: Sequence[ToolSpec],
-    overrides: Mapping[str, float] | None,
+    check: Callable[[Part], Findings],
 ) -> SweepCase:
     params = tuple(raw.items())
     try:
@@ -234,7 +242,7 @@ def _run_case(
         return SweepCase(varied, params, "skipped", reason=str(exc))
     except UserError as exc:
         return SweepCase(varied, params, "build_failed", reason=str(exc))
-    findings = check_part(part, machine, material, process, tools=tools, overrides=overrides)
+    findings = check(part)
     worst: dict[str, str] = {}
     for f in findings:
         if f.severity in _RANK and (
@@ -253,12 +261,16 @@ def _breaks(
         mine = [c for c in cases if c.varied == p.name and c.status == "checked"]
         if not mine:
             continue
-        tested = [(defaults[p.name], base)] + [(dict(c.params)[p.name], dict(c.failing)) for c in mine]
+        tested = [(defaults[p.name], base)] + [
+            (dict(c.params)[p.name], dict(c.failing)) for c in mine
+        ]
         tested.sort(key=lambda t: _key(t[0]))
         rules = sorted({r for _, failing in tested for r in failing} - set(base))
         for rule in rules:
             bad = [v for v, failing in tested if rule in failing]
-            sev = min((failing[rule] for _, failing in tested if rule in failing), key=_RANK.get)
+            sev = min(
+                (failing[rule] for _, failing in tested if rule in failing), key=lambda s: _RANK[s]
+            )
             values = [v for v, _ in tested]
             out.append(
                 SweepBreak(

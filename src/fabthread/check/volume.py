@@ -2,10 +2,11 @@
 
 ``build_volume`` (FDM, laser): the part's bounding box against the machine's size_x/y/z.
 ``stock_size`` (CNC): the stock (part + a margin per side, see ``CheckLimits``) against the
-work area. When the part as placed does not fit, the six axis-aligned orientations are tried
-(in the order: as is, turned about Z, then lying on each side, lowest first), then turns
-about Z in whole degrees for each side down; the finding says which one fits, or that none
-does, with the measured size against the limit.
+work area, and its height against the thickest stocked sheet of the material (warning). When
+the part as placed does not fit, the six axis-aligned orientations are tried (in the order:
+as is, turned about Z, then lying on each side), then turns about Z in whole
+degrees for each side down; the finding says which one fits, or that none does, with the
+measured size against the limit.
 """
 
 from __future__ import annotations
@@ -55,8 +56,29 @@ def check_stock_size(
     """``stock_size``: the CNC stock (part + one tool diameter per side in X/Y + facing on
     top) against the work area."""
     limits = limits or CheckLimits.from_profiles(machine, material)
-    return _fit(
-        part, limits, "stock_size", "work area", limits.stock_margin_xy_mm, limits.stock_margin_z_mm,
+    out: list[Finding] = []
+    sheets = limits.sheet_thicknesses_mm
+    need = float(np.ptp(part.vertices_mm[:, 2])) + limits.stock_margin_z_mm
+    if sheets and max(sheets) < need - limits.tolerance_mm:
+        out.append(
+            Finding(
+                "stock_size",
+                "warning",
+                f"the stock must be {need:.1f} mm thick (part + facing); the material comes "
+                f"at most {max(sheets):g} mm thick",
+                measured=need,
+                limit=max(sheets),
+                unit="mm",
+                fix="lay the part on its side, glue up stock, or pick a thicker material",
+            )
+        )
+    return out + _fit(
+        part,
+        limits,
+        "stock_size",
+        "work area",
+        limits.stock_margin_xy_mm,
+        limits.stock_margin_z_mm,
         hard_margin=True,
     )
 

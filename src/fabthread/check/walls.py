@@ -20,11 +20,16 @@ from fabthread.model.findings import Finding
 from fabthread.model.part import Part
 from fabthread.model.profiles import MachineProfile, MaterialProfile
 
-#: Surface points cast per part (cost: one short segment each).
+#: Surface points cast per part at least (cost: one short segment each) ...
 SAMPLES = 6000
+#: ... and more on big parts, so that one point stands for at most 1/SAMPLES_PER_AREA of the
+#: smallest thin area that counts, up to MAX_SAMPLES.
+SAMPLES_PER_AREA = 20
+MAX_SAMPLES = 60_000
 #: Opposite faces: the hit face's normal must be at least this far from the start face's
-#: (cosine): -0.5 is 120° apart, i.e. the two surfaces within 60° of parallel.
-OPPOSING_COS = -0.5
+#: (cosine): -0.866 is 150° apart, i.e. the two surfaces within 30° of parallel. Wedges
+#: sharper than that (a chamfer meeting a wall, a letter's acute corner) are tips, not walls.
+OPPOSING_COS = -0.866
 MAX_LOCATIONS = 10
 
 
@@ -34,17 +39,24 @@ def check_min_wall(
     material: MaterialProfile | None = None,
     *,
     limits: CheckLimits | None = None,
-    samples: int = SAMPLES,
+    samples: int | None = None,
 ) -> list[Finding]:
-    """``min_wall`` findings for ``part`` (see the module docstring)."""
+    """``min_wall`` findings for ``part`` (see the module docstring). ``samples`` defaults
+    to SAMPLES, more on big parts (see SAMPLES_PER_AREA)."""
     limits = limits or CheckLimits.from_profiles(machine, material)
+    mesh_area = float(face_normals(part.vertices_mm[part.faces])[1].sum())
+    if samples is None:
+        wanted = mesh_area * SAMPLES_PER_AREA / max(limits.min_thin_area_mm2, 1e-9)
+        samples = int(min(max(SAMPLES, wanted), MAX_SAMPLES))
     thickness, points, _ = wall_thickness(part, limits.min_wall_warning_mm * 1.5, samples)
     if len(thickness) == 0:
         return []
-    mesh_area = float(face_normals(part.vertices_mm[part.faces])[1].sum())
     per_sample = mesh_area / max(samples, 1)
-    for severity, limit in (("error", limits.min_wall_error_mm), ("warning", limits.min_wall_warning_mm)):
-        thin = thickness < limit
+    for severity, limit in (
+        ("error", limits.min_wall_error_mm),
+        ("warning", limits.min_wall_warning_mm),
+    ):
+        thin = thickness < limit - limits.tolerance_mm
         area = float(thin.sum()) * per_sample
         if thin.sum() < 2 or area < limits.min_thin_area_mm2:
             continue

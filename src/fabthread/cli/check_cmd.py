@@ -31,28 +31,68 @@ def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
 @click.argument("target", metavar="DESIGN|MESH")
 @click.option("-m", "--machine", required=True, help="Machine profile id (fabthread profile list).")
 @click.option("-M", "--material", default="", help="Material profile id, e.g. pla.")
-@click.option("--process", type=click.Choice(["fdm", "cnc", "laser"]), default=None,
-              help="Rules to run (default: the machine's process).")
-@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Design parameter, e.g. -p width_mm=40 (repeatable; designs only).")
+@click.option(
+    "--process",
+    type=click.Choice(["fdm", "cnc", "laser"]),
+    default=None,
+    help="Rules to run (default: the machine's process).",
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Design parameter, e.g. -p width_mm=40 (repeatable; designs only).",
+)
 @click.option("--preset", default="", help="Start from a named preset of the design.")
-@click.option("--units", default="mm", show_default=True,
-              type=click.Choice(["mm", "cm", "m", "inch"]), help="Units of the mesh file.")
-@click.option("--repair", is_flag=True,
-              help="Check the mesh as the slicer sees it (holes filled, winding fixed) instead "
-              "of as it is in the file.")
-@click.option("--tool", "tools", multiple=True, type=click.FloatRange(min=0, min_open=True),
-              metavar="DIAMETER_MM", help="CNC tool diameter (repeatable; the smallest limits "
-              "inside corners).")
-@click.option("--limit", "limit_items", multiple=True, metavar="NAME=VALUE",
-              help="Override a check limit, e.g. --limit max_bridge_mm=20 (repeatable).")
-@click.option("--sweep", is_flag=True,
-              help="Design only: check across the parameter ranges and report which values "
-              "break which rule.")
-@click.option("--samples", default=5, show_default=True, type=click.IntRange(1, 50),
-              help="Values per parameter, and random combinations, for --sweep.")
-@click.option("--seed", default=0, show_default=True, type=int,
-              help="Seed of the random combinations of --sweep.")
+@click.option(
+    "--units",
+    default="mm",
+    show_default=True,
+    type=click.Choice(["mm", "cm", "m", "inch"]),
+    help="Units of the mesh file.",
+)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Check the mesh as the slicer sees it (holes filled, winding fixed) instead "
+    "of as it is in the file.",
+)
+@click.option(
+    "--tool",
+    "tools",
+    multiple=True,
+    metavar="ID|DIAMETER_MM",
+    help="CNC tool: a tool profile id or a diameter in mm (repeatable; the smallest end mill "
+    "limits inside corners; default: every tool in profiles/tools).",
+)
+@click.option(
+    "--limit",
+    "limit_items",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a check limit, e.g. --limit max_bridge_mm=20 (repeatable).",
+)
+@click.option(
+    "--sweep",
+    is_flag=True,
+    help="Design only: check across the parameter ranges and report which values break which rule.",
+)
+@click.option(
+    "--samples",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 50),
+    help="Values per parameter, and random combinations, for --sweep.",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Seed of the random combinations of --sweep.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.pass_context
 def check(
@@ -65,7 +105,7 @@ def check(
     preset: str,
     units: str,
     repair: bool,
-    tools: tuple[float, ...],
+    tools: tuple[str, ...],
     limit_items: tuple[str, ...],
     sweep: bool,
     samples: int,
@@ -86,12 +126,17 @@ def check(
     """
     from fabthread.check.run import check_part
     from fabthread.errors import UserError
-    from fabthread.model.findings import ToolSpec
     from fabthread.profiles import load_machine, load_material
 
     mach = load_machine(machine)
     mat = load_material(material) if material else None
-    tool_specs = tuple(ToolSpec(diameter_mm=d, name=f"{d:g} mm") for d in tools)
+    kind = process or mach.process
+    tool_specs = _tools(tools) if kind == "cnc" else ()
+    stock = None
+    if mat is not None and kind in ("cnc", "laser") and mat.process == kind:
+        from fabthread.profiles.loader import load_stock
+
+        stock = load_stock(mat.id)
     overrides = {k: _number(k, v) for k, v in _pairs(limit_items, "--limit").items()}
     quiet = bool(ctx.obj.get("quiet", False)) if ctx.obj else False
     path = Path(target)
@@ -100,7 +145,9 @@ def check(
         if sweep or params or preset:
             raise UserError(f"{target}: --sweep, -p and --preset apply to designs, not mesh files")
         part = _load_part(path, units, repair)
-        findings = check_part(part, mach, mat, process, tools=tool_specs, overrides=overrides)
+        findings = check_part(
+            part, mach, mat, process, tools=tool_specs, stock=stock, overrides=overrides
+        )
         _render(findings.to_dict(), as_json)
         ctx.exit(1 if findings.has_errors else 0)
 
@@ -120,9 +167,19 @@ def check(
 
         with progress_bar(f"sweeping {spec.name}", quiet) as prog:
             report = sweep_design(
-                spec, build, mach, mat, process=process, samples=samples, seed=seed,
-                tools=tool_specs, overrides=overrides,
-                base=start.as_dict(), fixed=tuple(raw), progress=prog,
+                spec,
+                build,
+                mach,
+                mat,
+                process=process,
+                samples=samples,
+                seed=seed,
+                tools=tool_specs,
+                stock=stock,
+                overrides=overrides,
+                base=start.as_dict(),
+                fixed=tuple(raw),
+                progress=prog,
             )
         data = report.to_dict()
         if as_json:
@@ -133,11 +190,33 @@ def check(
 
     resolved = resolve_params(spec, raw, preset=preset)
     part = build_part(spec, resolved, cache_dir=_cache_dir())
-    findings = check_part(part, mach, mat, process, tools=tool_specs, overrides=overrides)
+    findings = check_part(
+        part, mach, mat, process, tools=tool_specs, stock=stock, overrides=overrides
+    )
     data = findings.to_dict()
     data["params"] = resolved.as_dict()
     _render(data, as_json)
     ctx.exit(1 if findings.has_errors else 0)
+
+
+def _tools(items: tuple[str, ...]) -> tuple[Any, ...]:
+    """Tool profiles by id, or plain diameters (mm); every tool profile when none is given."""
+    from fabthread.errors import ParamError
+    from fabthread.profiles.loader import load_tool, load_tools
+
+    if not items:
+        return load_tools().tools
+    out: list[Any] = []
+    for item in items:
+        try:
+            diameter = float(item)
+        except ValueError:
+            out.append(load_tool(item))
+            continue
+        if not diameter > 0:
+            raise ParamError(f"--tool {item}: a diameter must be > 0 mm")
+        out.append(diameter)
+    return tuple(out)
 
 
 def _number(key: str, value: str) -> float:
@@ -210,10 +289,21 @@ def _render(data: dict[str, Any], as_json: bool) -> None:
         where = ""
         if f["location"]:
             where = "(" + ", ".join(f"{c:.1f}" for c in f["location"][0]) + ")"
-        rows.append([f["severity"], f["rule"], _num(f["measured"]), _num(f["limit"]), f["unit"],
-                     where, f["message"]])
+        rows.append(
+            [
+                f["severity"],
+                f["rule"],
+                _num(f["measured"]),
+                _num(f["limit"]),
+                f["unit"],
+                where,
+                f["message"],
+            ]
+        )
     click.echo(table(("severity", "rule", "measured", "limit", "unit", "at", "message"), rows))
-    fixes = [(f["rule"], f["fix"]) for f in data["findings"] if f["fix"] and f["severity"] != "info"]
+    fixes = [
+        (f["rule"], f["fix"]) for f in data["findings"] if f["fix"] and f["severity"] != "info"
+    ]
     if fixes:
         click.echo("\nfix:")
         for rule, fix in dict(fixes).items():
@@ -230,7 +320,11 @@ def _render_sweep(data: dict[str, Any]) -> None:
     baseline = data["baseline"]
     click.echo(
         "at the defaults: "
-        + (", ".join(f"{r} ({s})" for r, s in baseline.items()) if baseline else "no errors or warnings")
+        + (
+            ", ".join(f"{r} ({s})" for r, s in baseline.items())
+            if baseline
+            else "no errors or warnings"
+        )
     )
     if data["breaks"]:
         click.echo("\nbreaks:")
@@ -238,8 +332,11 @@ def _render_sweep(data: dict[str, Any]) -> None:
             click.echo(f"  {b['summary']}")
     else:
         click.echo("no parameter value breaks a rule that passes at the defaults")
-    odd = [c for c in data["cases"] if c["varied"] == "*" and c["status"] == "checked"
-           and set(c["failing"]) - set(baseline)]
+    odd = [
+        c
+        for c in data["cases"]
+        if c["varied"] == "*" and c["status"] == "checked" and set(c["failing"]) - set(baseline)
+    ]
     if odd:
         click.echo("\nrandom combinations that break rules:")
         for c in odd:

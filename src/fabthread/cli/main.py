@@ -72,6 +72,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def _register() -> None:
     from fabthread.cli import (
         bundle_cmd,
+        check_cmd,
         design_cmd,
         gcode_cmd,
         hub_cmd,
@@ -81,6 +82,7 @@ def _register() -> None:
     )
 
     cli.add_command(design_cmd.design)
+    cli.add_command(check_cmd.check)
     cli.add_command(profile_cmd.profile)
     cli.add_command(order_cmd.make)
     cli.add_command(order_cmd.demo)

@@ -3,8 +3,7 @@
 A ``Finding`` is one problem (or note) of one rule: how bad it is, what was measured against
 which limit, where on the part, and what to do about it. ``Findings`` is the complete answer
 of ``fabthread.check.check_part``: every finding plus which rules ran, so "no finding" can be
-told apart from "not checked". ``ToolSpec`` describes a cutting tool for the CNC rules until
-tool-library profiles exist.
+told apart from "not checked".
 """
 
 from __future__ import annotations
@@ -122,21 +121,3 @@ class Findings:
             "rules": list(self.rules),
             "findings": [f.to_dict() for f in self.items],
         }
-
-
-@dataclass(frozen=True, slots=True)
-class ToolSpec:
-    """A cutting tool as the CNC rules need it: ``diameter_mm`` of the cutter, an optional
-    usable ``flute_length_mm`` (0: unknown) and a name for messages."""
-
-    diameter_mm: float
-    name: str = ""
-    flute_length_mm: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not self.diameter_mm > 0:
-            raise ValueError(f"tool {self.name or '?'}: diameter_mm={self.diameter_mm} must be > 0")
-
-    @property
-    def radius_mm(self) -> float:
-        return self.diameter_mm / 2.0
