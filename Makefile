@@ -23,6 +23,7 @@ test-all: $(STAMP)
 	$(BIN)/pytest -q -m ''
 
 bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
 
 lint: $(STAMP)

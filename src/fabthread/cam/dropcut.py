@@ -73,6 +73,17 @@ class DropSurface:
 
     def _run(self, x2: np.ndarray, y2: np.ndarray) -> np.ndarray:
         return k.drop_lines(
-            x2, y2, self.tri, self.start, self.items, self.x0, self.y0, self.cell, self.nx,
-            self.ny, self.radius, self.cutter, self.floor_z,
+            x2,
+            y2,
+            self.tri,
+            self.start,
+            self.items,
+            self.x0,
+            self.y0,
+            self.cell,
+            self.nx,
+            self.ny,
+            self.radius,
+            self.cutter,
+            self.floor_z,
         )

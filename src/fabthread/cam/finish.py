@@ -23,9 +23,7 @@ from fabthread.model.part import Part
 MAX_ROUNDS = 12
 
 
-def raster_lines(
-    part: Part, radius: float, op: FinishOp, stepover: float
-) -> list[np.ndarray]:
+def raster_lines(part: Part, radius: float, op: FinishOp, stepover: float) -> list[np.ndarray]:
     """xy float64 (n, 2) samples of each raster line, in zigzag order if ``op.zigzag``."""
     lo, hi = part.bounds_mm
     a = math.radians(op.angle_deg)
@@ -33,8 +31,12 @@ def raster_lines(
     v = np.array([-math.sin(a), math.cos(a)])
     grow = radius + op.margin_mm
     corners = np.array(
-        [[lo[0] - grow, lo[1] - grow], [hi[0] + grow, lo[1] - grow],
-         [hi[0] + grow, hi[1] + grow], [lo[0] - grow, hi[1] + grow]]
+        [
+            [lo[0] - grow, lo[1] - grow],
+            [hi[0] + grow, lo[1] - grow],
+            [hi[0] + grow, hi[1] + grow],
+            [lo[0] - grow, hi[1] + grow],
+        ]
     )
     tu, tv = corners @ u, corners @ v
     n_lines = max(1, int(math.ceil((tv.max() - tv.min()) / stepover)) + 1)
@@ -55,7 +57,7 @@ def refine(surf: DropSurface, lines: list[np.ndarray], tol: float, lift: float) 
     z = surf.heights(flat[:, 0], flat[:, 1]) + lift
     cuts = np.cumsum([0] + [len(p) for p in pts])
     for i, p in enumerate(pts):
-        p[:, 2] = z[cuts[i]:cuts[i + 1]]
+        p[:, 2] = z[cuts[i] : cuts[i + 1]]
     for _ in range(MAX_ROUNDS):
         mids = [0.5 * (p[1:] + p[:-1]) for p in pts]
         m = np.concatenate(mids)
@@ -69,9 +71,9 @@ def refine(surf: DropSurface, lines: list[np.ndarray], tol: float, lift: float) 
         start = 0
         for i, p in enumerate(pts):
             n = len(p) - 1
-            idx = np.nonzero(bad[start:start + n])[0]
+            idx = np.nonzero(bad[start : start + n])[0]
             if len(idx):
-                pts[i] = np.insert(p, idx + 1, m[start:start + n][idx], axis=0)
+                pts[i] = np.insert(p, idx + 1, m[start : start + n][idx], axis=0)
             start += n
     return pts
 

@@ -29,8 +29,14 @@ class MoveBuilder:
         self.cur_layer = 0
         self.layer_z: dict[int, float] = {}
 
-    def set(self, *, tool: int | None = None, power: float | None = None,
-            layer: int | None = None, layer_z: float | None = None) -> None:
+    def set(
+        self,
+        *,
+        tool: int | None = None,
+        power: float | None = None,
+        layer: int | None = None,
+        layer_z: float | None = None,
+    ) -> None:
         if tool is not None:
             self.cur_tool = tool
         if power is not None:
@@ -42,16 +48,24 @@ class MoveBuilder:
 
     def _add(self, p: tuple[float, float, float], feed: float, kind: MoveKind) -> None:
         p = (float(p[0]), float(p[1]), float(p[2]))
-        if self.pos is not None and max(abs(a - b) for a, b in zip(p, self.pos)) < 1e-9:
+        last = self.pos
+        if last is not None and max(abs(a - b) for a, b in zip(p, last, strict=True)) < 1e-9:
             return
         self.xyz.append(p)
         self.feed.append(float(feed))
         self.kind.append(int(kind))
-        self.power.append(0.0 if kind == MoveKind.RAPID and self.process == "laser"
-                          else self.cur_power)
+        self.power.append(
+            0.0 if kind == MoveKind.RAPID and self.process == "laser" else self.cur_power
+        )
         self.layer.append(self.cur_layer)
         self.tool.append(self.cur_tool)
         self.pos = p
+
+    def here(self) -> tuple[float, float, float]:
+        """The current position (InternalError-free: callers use it after a first move)."""
+        if self.pos is None:
+            raise ValueError("no move yet")
+        return self.pos
 
     def rapid(self, x: float, y: float, z: float) -> None:
         self._add((x, y, z), self.rapid_mm_min, MoveKind.RAPID)

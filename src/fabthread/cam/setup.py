@@ -64,8 +64,9 @@ def check_fits(part: Part, stock: Stock, machine: MachineProfile) -> None:
     from fabthread.errors import FitError
 
     lo, hi = stock.min_xyz_mm, stock.max_xyz_mm
-    for axis, size, a, b in zip("xyz", (machine.size_x_mm, machine.size_y_mm, machine.size_z_mm),
-                                lo, hi, strict=True):
+    for axis, size, a, b in zip(
+        "xyz", (machine.size_x_mm, machine.size_y_mm, machine.size_z_mm), lo, hi, strict=True
+    ):
         if a < -1e-6 or b > size + 1e-6:
             raise FitError(
                 f"stock {axis}={a:.1f}..{b:.1f} mm is outside the work area 0..{size:g} mm of "

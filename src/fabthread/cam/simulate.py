@@ -36,7 +36,10 @@ class SimResult:
 
 
 def simulate_stock(
-    toolpath: Toolpath, stock: Stock, tools: ToolLibrary, cell_mm: float = 0.25,
+    toolpath: Toolpath,
+    stock: Stock,
+    tools: ToolLibrary,
+    cell_mm: float = 0.25,
     tol_mm: float = 1e-3,
 ) -> SimResult:
     lo, hi = stock.min_xyz_mm, stock.max_xyz_mm
@@ -51,12 +54,19 @@ def simulate_stock(
         radius[sel] = t.radius_mm
         cutter[sel] = 1 if t.kind == "ball" else 0
     hits, depth, first = stocksim.simulate(
-        hm, float(lo[0]), float(lo[1]), float(cell_mm),
-        np.ascontiguousarray(toolpath.xyz_mm), np.ascontiguousarray(toolpath.kind),
-        radius, cutter, tol_mm,
+        hm,
+        float(lo[0]),
+        float(lo[1]),
+        float(cell_mm),
+        np.ascontiguousarray(toolpath.xyz_mm),
+        np.ascontiguousarray(toolpath.kind),
+        radius,
+        cutter,
+        tol_mm,
     )
-    return SimResult(hm, float(lo[0]), float(lo[1]), float(cell_mm), int(hits), float(depth),
-                     int(first))
+    return SimResult(
+        hm, float(lo[0]), float(lo[1]), float(cell_mm), int(hits), float(depth), int(first)
+    )
 
 
 def part_heights(part: Part, sim: SimResult, floor_z: float) -> np.ndarray:

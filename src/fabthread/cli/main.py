@@ -72,6 +72,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 def _register() -> None:
     from fabthread.cli import (
         bundle_cmd,
+        cam_cmd,
         check_cmd,
         design_cmd,
         gcode_cmd,
@@ -87,6 +88,7 @@ def _register() -> None:
     cli.add_command(order_cmd.make)
     cli.add_command(order_cmd.demo)
     cli.add_command(slice_cmd.slice_)
+    cli.add_command(cam_cmd.cam)
     cli.add_command(gcode_cmd.gcode)
     cli.add_command(bundle_cmd.bundle)
     cli.add_command(hub_cmd.hub)

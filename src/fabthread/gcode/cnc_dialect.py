@@ -16,8 +16,18 @@ from fabthread.model.profiles import Dialect
 CNC_CORE: frozenset[str] = frozenset({"G0", "G1", "G2", "G3", "G4", "G17", "G21", "G90", "G91"})
 _TOKEN = re.compile(r"([GMT])(\d+(?:\.\d+)?)?")
 _STR_FIELDS = (
-    "absolute_xyz", "tool_change", "units_mm", "plane_xy", "spindle_cw", "spindle_off",
-    "laser_on", "laser_off", "peck_drill", "cycle_cancel", "path_blending", "program_end",
+    "absolute_xyz",
+    "tool_change",
+    "units_mm",
+    "plane_xy",
+    "spindle_cw",
+    "spindle_off",
+    "laser_on",
+    "laser_off",
+    "peck_drill",
+    "cycle_cancel",
+    "path_blending",
+    "program_end",
 )
 
 

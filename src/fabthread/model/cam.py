@@ -125,8 +125,7 @@ class StockMaterial:
         if not same:
             have = ", ".join(sorted({f"{s.thickness_mm:g}" for s in self.laser})) or "(none)"
             raise ParamError(
-                f"material {self.id} has no laser setting for {thickness_mm:g} mm; has: "
-                f"{have} mm"
+                f"material {self.id} has no laser setting for {thickness_mm:g} mm; has: {have} mm"
             )
         usable = [s for s in same if s.laser_w <= laser_w + 1e-9]
         if not usable:

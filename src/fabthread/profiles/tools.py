@@ -104,8 +104,12 @@ def build_tool(res: Resolved, root: Path) -> ToolSpec:
                 f"{where}: feeds.{material}.plunge_mm_min={table['plunge_mm_min']} is above "
                 f"feed_mm_min={table['feed_mm_min']}"
             )
-        check_value(table["stepdown_mm"], num(0.0, float(data["flute_length_mm"])), where,
-                    f"feeds.{material}.stepdown_mm")
+        check_value(
+            table["stepdown_mm"],
+            num(0.0, float(data["flute_length_mm"])),
+            where,
+            f"feeds.{material}.stepdown_mm",
+        )
         feeds.append(
             Feeds(
                 material=material,

@@ -213,7 +213,18 @@ def drop_lines(
     for line in prange(n_lines):
         for i in range(n_pts):
             out[line, i] = _drop(
-                xs[line, i], ys[line, i], tri, start, items, x0, y0, cell, nx, ny, radius,
-                cutter, floor_z,
+                xs[line, i],
+                ys[line, i],
+                tri,
+                start,
+                items,
+                x0,
+                y0,
+                cell,
+                nx,
+                ny,
+                radius,
+                cutter,
+                floor_z,
             )
     return out

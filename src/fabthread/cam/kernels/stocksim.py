@@ -19,8 +19,18 @@ _GOLDEN = 0.3819660112501051
 
 
 @njit(cache=True, inline="always")
-def _ball_h(t: float, ax: float, ay: float, az: float, dx: float, dy: float, dz: float,
-            cx: float, cy: float, r: float) -> float:
+def _ball_h(
+    t: float,
+    ax: float,
+    ay: float,
+    az: float,
+    dx: float,
+    dy: float,
+    dz: float,
+    cx: float,
+    cy: float,
+    r: float,
+) -> float:
     px = ax + t * dx - cx
     py = ay + t * dy - cy
     d2 = px * px + py * py
@@ -28,8 +38,19 @@ def _ball_h(t: float, ax: float, ay: float, az: float, dx: float, dy: float, dz:
 
 
 @njit(cache=True)
-def tool_bottom(cx: float, cy: float, ax: float, ay: float, az: float, bx: float, by: float,
-                bz: float, r: float, cutter: int, floor_ok: float = np.inf) -> float:
+def tool_bottom(
+    cx: float,
+    cy: float,
+    ax: float,
+    ay: float,
+    az: float,
+    bx: float,
+    by: float,
+    bz: float,
+    r: float,
+    cutter: int,
+    floor_ok: float = np.inf,
+) -> float:
     """Lowest height of the tool's bottom over (cx, cy) while it moves from a to b; +inf
     when the tool never covers the point, or (ball) when it provably stays at or above
     ``floor_ok``."""
@@ -80,9 +101,17 @@ def tool_bottom(cx: float, cy: float, ax: float, ay: float, az: float, bx: float
 
 
 @njit(cache=True)
-def simulate(hm: np.ndarray, x0: float, y0: float, cell: float, xyz: np.ndarray,
-             kind: np.ndarray, radius: np.ndarray, cutter: np.ndarray,
-             tol: float) -> tuple[int, float, int]:
+def simulate(
+    hm: np.ndarray,
+    x0: float,
+    y0: float,
+    cell: float,
+    xyz: np.ndarray,
+    kind: np.ndarray,
+    radius: np.ndarray,
+    cutter: np.ndarray,
+    tol: float,
+) -> tuple[int, float, int]:
     """Run the moves over ``hm`` (modified in place). Returns (rapid moves that hit stock,
     deepest rapid intrusion in mm, index of the first such move or -1)."""
     ny, nx = hm.shape
