@@ -6,11 +6,13 @@ claim -> report done until the queue is empty. Every job must be claimed exactly
 
     .venv/bin/python bench/hub_bench.py                  # SQLite, and PostgreSQL if installed
     .venv/bin/python bench/hub_bench.py --agents 20 --jobs 2000 --json
-    .venv/bin/python bench/hub_bench.py --compare --no-postgres   # SQLite writer lock off/on
+    .venv/bin/python bench/hub_bench.py --compare --no-postgres   # SQLite before/after fixes
+    .venv/bin/python bench/hub_bench.py --compare --direct --rounds 3 --no-postgres
 
-``--compare`` runs SQLite twice, the server without (``FABTHREAD_SQLITE_WRITE_LOCK=0``, SQLite's
-polling busy handler alone) and with the in-process writer lock, alternating ``--rounds``
-times so both see the same machine load.
+``--compare`` runs SQLite twice: "before" is the server as it was (SQLite's polling busy handler
+alone, every request's token checked in the database: ``FABTHREAD_SQLITE_WRITE_LOCK=0``,
+``FABTHREAD_TOKEN_CACHE_S=0``), "after" with the in-process writer lock and the token cache;
+alternating ``--rounds`` times so both see the same machine load.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from fabthread.hub.registry import load_network
 from fabthread.hub.store import Store
 
 HUBS = ("berlin", "munich", "hamburg")
+_BEFORE = {"FABTHREAD_SQLITE_WRITE_LOCK": "0", "FABTHREAD_TOKEN_CACHE_S": "0"}
 
 
 def _free_port() -> int:
@@ -149,9 +152,69 @@ def run(
             server.terminate()
             server.wait(timeout=20)
     assert len(claimed) == len(set(claimed)) == jobs, "a job was lost or claimed twice"
+    return _stats(db_url, agents, jobs, wall, latencies, label)
+
+
+def run_direct(
+    db_url: str, agents: int, jobs: int, env: dict[str, str] | None = None, label: str = ""
+) -> dict[str, object]:
+    """The same claim -> done loop on the store itself, in threads of this process (no HTTP):
+    what the database layer alone adds to a claim."""
+    with tempfile.TemporaryDirectory(prefix="fabthread-bench-") as tmp:
+        prefill(db_url, Path(tmp), jobs)
+        saved = {k: os.environ.get(k) for k in (env or {})}
+        os.environ.update(env or {})
+        try:
+            store = Store(db_url)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        latencies: list[float] = []
+        claimed: list[str] = []
+        lock = threading.Lock()
+
+        def agent(i: int) -> None:
+            hub, mine, got = HUBS[i % len(HUBS)], [], []
+            while True:
+                t0 = time.perf_counter()
+                job = store.claim(hub, f"bench-{i}", 300.0)
+                mine.append(time.perf_counter() - t0)
+                if job is None:
+                    break
+                got.append(job["job_id"])
+                store.report(hub, job["job_id"], job["lease_id"], "done")
+            with lock:
+                latencies.extend(mine)
+                claimed.extend(got)
+
+        threads = [threading.Thread(target=agent, args=(i,)) for i in range(agents)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+        store.close()
+    assert len(claimed) == len(set(claimed)) == jobs, "a job was lost or claimed twice"
+    return _stats(db_url, agents, jobs, wall, latencies, label, mode="direct")
+
+
+def _stats(
+    db_url: str,
+    agents: int,
+    jobs: int,
+    wall: float,
+    latencies: list[float],
+    label: str,
+    mode: str = "http",
+) -> dict[str, object]:
     lat = sorted(latencies)
     return {
         "db": db_url.split(":")[0],
+        "mode": mode,
         **({"variant": label} if label else {}),
         "agents": agents,
         "jobs": jobs,
@@ -159,6 +222,7 @@ def run(
         "claims_per_s": round(jobs / wall, 1),
         "claim_p50_ms": round(statistics.median(lat) * 1000, 2),
         "claim_p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, 2),
+        "claim_max_ms": round(lat[-1] * 1000, 2),
     }
 
 
@@ -168,18 +232,21 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=1000)
     ap.add_argument("--no-postgres", action="store_true")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--compare", action="store_true", help="SQLite writer lock off vs on")
+    ap.add_argument("--compare", action="store_true", help="SQLite before/after the latency fixes")
     ap.add_argument("--rounds", type=int, default=2, help="rounds of --compare")
+    ap.add_argument(
+        "--direct", action="store_true", help="also run the loop on the store (no HTTP)"
+    )
     args = ap.parse_args()
     results = []
-    variants = (
-        [("busy-poll", {"FABTHREAD_SQLITE_WRITE_LOCK": "0"}), ("write-lock", {})] * args.rounds
-        if args.compare
-        else [("", {})]
-    )
+    variants = [("before", _BEFORE), ("after", {})] * args.rounds if args.compare else [("", {})]
     for label, env in variants:
         with tempfile.TemporaryDirectory(prefix="fabthread-bench-db-") as tmp:
             results.append(run(f"sqlite:///{tmp}/bench.db", args.agents, args.jobs, env, label))
+    for label, env in variants if args.direct else []:
+        with tempfile.TemporaryDirectory(prefix="fabthread-bench-db-") as tmp:
+            db = f"sqlite:///{tmp}/bench.db"
+            results.append(run_direct(db, args.agents, args.jobs, env, label))
     if not args.no_postgres and find_bindir() is not None:
         with TempPostgres() as pg:
             results.append(run(pg.create_database("bench"), args.agents, args.jobs))

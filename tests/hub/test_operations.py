@@ -45,6 +45,7 @@ def _stock(store: Store, hub: str, material: str, color: str) -> dict:
 # -- order-system authentication -----------------------------------------------------------
 
 
+@sqlite_only  # PostgreSQL sees client tokens in every test_server test
 def test_order_endpoints_need_a_client_token_and_clients_are_apart(served) -> None:
     url, service = served
     hub_token = service.store.create_token("berlin")
@@ -249,3 +250,60 @@ def test_late_done_is_accepted_when_nobody_reclaimed_the_job(tmp_path, db_url) -
                 store.report("berlin", gone["job_id"], gone["lease_id"], status)
     finally:
         service.close()
+
+
+@sqlite_only
+def test_agent_that_lost_its_lease_reports_done_late(tmp_path, db_url, caplog) -> None:
+    """The network is down longer than the lease while the printer prints: the lease expires,
+    nobody else claims the job, the agent reports done afterwards and the server takes it."""
+    import threading
+    import time
+
+    from hubkit import FakeHost, fast_agent
+
+    from fabthread.hub.server import ServerThread, create_app
+
+    service = make_service(tmp_path, db_url, lease_s=1.0)  # sweeps every 0.5 s
+    with ServerThread(create_app(service)) as srv, shop(srv.url, service) as c:
+        token = service.store.create_token("berlin")
+        body = {"order": order_body("late-1"), "deliver_to": {"lat_deg": 52.5, "lon_deg": 13.4}}
+        assert c.post("/orders", json=body).status_code == 202
+        end = time.monotonic() + 10
+        while c.get("/orders/late-1").json()["status"] != "queued":
+            assert time.monotonic() < end
+            time.sleep(0.02)
+        released = threading.Event()
+
+        class SlowHost(FakeHost):
+            def poll(self):  # done only once the server has taken the lease back
+                return super().poll() if released.is_set() else self._printing()
+
+            def _printing(self):
+                from fabthread.hub.hosts import HostStatus
+
+                return HostStatus("printing", 50.0, "printing")
+
+        agent = fast_agent(srv.url, token, "offline-agent", host=SlowHost(), lease_s=1.0)
+        real_heartbeat, outage = agent._heartbeat, threading.Event()
+        outage.set()
+        # heartbeats get lost during the outage; after it the server answers 409 (lease gone)
+        agent._heartbeat = lambda job: None if outage.is_set() else real_heartbeat(job)
+        thread = threading.Thread(target=agent.run_once, daemon=True)
+        thread.start()
+        while not any(
+            e["kind"] == "lease_expired" for e in c.get("/orders/late-1/events").json()["events"]
+        ):
+            assert time.monotonic() < end, "lease never expired"
+            time.sleep(0.05)
+        outage.clear()
+        time.sleep(0.6)  # a heartbeat gets its 409: the agent keeps following the print
+        released.set()
+        thread.join(timeout=10)
+        agent.close()
+        view = c.get("/orders/late-1").json()
+        events = c.get("/orders/late-1/events").json()["events"]
+    assert view["status"] == "done" and view["jobs"][0]["attempts"] == 1
+    done = [e for e in events if e["kind"] == "done"]
+    assert len(done) == 1 and done[0]["detail"].get("late") is True
+    assert done[0]["agent"] == "offline-agent"
+    assert "following the print to report it late" in caplog.text

@@ -245,16 +245,25 @@ class Agent:
             return "lost"
 
     def _follow(self, job: dict[str, Any]) -> str:
+        """Poll the host until the print ends, heartbeating the lease. A lost lease (say the
+        network was down longer than the lease) does not stop following: the printer is
+        printing anyway, and the server still takes the ``done`` if nobody re-claimed the
+        job meanwhile."""
         beat_every = max(0.2, self.cfg.lease_s / 3)
         last_beat = time.monotonic()
+        lease_lost = False
         while not self.stop.is_set():
             status = self.host.poll()
             if status.state == "done":
                 return "done"
             if status.state == "failed":
                 return status.message or "failed"
-            if time.monotonic() - last_beat >= beat_every:
-                self._heartbeat(job)
+            if not lease_lost and time.monotonic() - last_beat >= beat_every:
+                try:
+                    self._heartbeat(job)
+                except LeaseLost as exc:
+                    log.warning("%s; following the print to report it late", exc)
+                    lease_lost = True
                 last_beat = time.monotonic()
             self._sleep(min(self.cfg.poll_s, beat_every))
         raise LeaseLost(f"job {job['job_id']}: agent stopping")

@@ -114,7 +114,10 @@ def create_app(service: HubService, max_body_bytes: int = MAX_BODY_BYTES) -> Any
         return token.strip()
 
     async def hub_of(request: Request) -> str:
-        hub_id = await run_in_threadpool(store.hub_for_token, bearer(request))
+        token = bearer(request)
+        hub_id = store.cached_owner(token) if token.startswith("fth_") else None
+        if hub_id is None:
+            hub_id = await run_in_threadpool(store.hub_for_token, token)
         if hub_id is None:
             raise HttpError(401, "unknown or revoked hub token")
         return hub_id
@@ -123,7 +126,10 @@ def create_app(service: HubService, max_body_bytes: int = MAX_BODY_BYTES) -> Any
         """The order system's name; None when client auth is off (everything visible)."""
         if not cfg.client_auth:
             return None
-        client = await run_in_threadpool(store.client_for_token, bearer(request))
+        token = bearer(request)
+        client = store.cached_owner(token) if token.startswith("ftc_") else None
+        if client is None:
+            client = await run_in_threadpool(store.client_for_token, token)
         if client is None:
             raise HttpError(401, "unknown or revoked client token")
         return client

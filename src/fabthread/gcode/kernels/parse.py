@@ -136,33 +136,36 @@ def _starts_with(data: np.ndarray, k: int, end: int, pat: np.ndarray) -> bool:
 
 
 @njit(cache=True)
-def parse_gcode(data: np.ndarray, marker: np.ndarray, n_lines: int):
-    """Interpret G-code bytes.
+def parse_gcode(
+    data: np.ndarray,
+    marker: np.ndarray,
+    start: np.ndarray,
+    endp: np.ndarray,
+    e_out: np.ndarray,
+    feed_out: np.ndarray,
+    length: np.ndarray,
+    kind: np.ndarray,
+    layer_out: np.ndarray,
+    line_out: np.ndarray,
+    dir0: np.ndarray,
+    dir1: np.ndarray,
+    radius: np.ndarray,
+) -> tuple[int, float, int, int, int]:
+    """Interpret G-code bytes into the move arrays given (filled from row 0).
 
     data: uint8 (bytes,) the file; marker: uint8 (m,) comment text (after ';') that starts a
-    layer, e.g. b"LAYER_CHANGE" (empty: a layer starts where extrusion happens at a new Z);
-    n_lines: an upper bound of the number of lines (moves <= lines).
+    layer, e.g. b"LAYER_CHANGE" (empty: a layer starts where extrusion happens at a new Z).
+    Outputs, each with at least one row per line of ``data``: start, endp float64 (n, 3)
+    positions in mm (machine coordinates, G92 offsets applied); e_out float64 (n,) mm of
+    filament; feed_out float64 (n,) modal F in mm/min (0 if never set); length float64 (n,)
+    XYZ path length in mm (arc length for arcs); kind uint8 (n,) KIND_*; layer_out int32 (n,)
+    (-1 before the first layer); line_out int32 (n,) 1-based; dir0, dir1 float64 (n, 3) unit
+    XYZ direction at the start and end of the move (zero for E-only moves); radius float64
+    (n,) of arcs (0 for lines). dir0/dir1/radius rows must be zero on entry.
 
-    Returns (count, start (n,3), end (n,3), e (n,), feed (n,), length (n,), kind (n,), layer
-    (n,), line (n,), dir0 (n,3), dir1 (n,3), radius (n,), dwell_s, layers, err, err_line)
-    where only the first ``count`` rows are filled. Positions in mm (machine coordinates, G92
-    offsets applied), e in mm of filament, feed in mm/min (modal F; 0 if never set), length
-    of the XYZ path in mm (arc length for arcs), dir0/dir1 unit XYZ directions at the start
-    and end of the move (zero for E-only moves), radius of arcs (0 for lines), line 1-based.
-    ``err`` is 0 or an ERR_* code for line ``err_line``.
+    Returns (count, dwell_s, layers, err, err_line): the number of rows filled, total G4
+    dwell in s, the number of layers seen, and 0 or an ERR_* code for line ``err_line``.
     """
-    n = n_lines
-    start = np.zeros((n, 3))
-    endp = np.zeros((n, 3))
-    e_out = np.zeros(n)
-    feed_out = np.zeros(n)
-    length = np.zeros(n)
-    kind = np.zeros(n, dtype=np.uint8)
-    layer_out = np.zeros(n, dtype=np.int32)
-    line_out = np.zeros(n, dtype=np.int32)
-    dir0 = np.zeros((n, 3))
-    dir1 = np.zeros((n, 3))
-    radius = np.zeros(n)
     val = np.zeros(10)
     seen = np.zeros(10, dtype=np.bool_)
     flag = np.zeros(10, dtype=np.bool_)
@@ -178,6 +181,7 @@ def parse_gcode(data: np.ndarray, marker: np.ndarray, n_lines: int):
     layer_z = -1e300
     dwell = 0.0
     count = 0
+    err_code = 0
     use_marker = marker.shape[0] > 0
     nbytes = data.shape[0]
     i = 0
@@ -247,48 +251,13 @@ def parse_gcode(data: np.ndarray, marker: np.ndarray, n_lines: int):
             seen[t] = False
             flag[t] = False
         err = _parse_words(data, k, b, val, seen, flag)
-        if err != 0:
-            return (
-                count,
-                start,
-                endp,
-                e_out,
-                feed_out,
-                length,
-                kind,
-                layer_out,
-                line_out,
-                dir0,
-                dir1,
-                radius,
-                dwell,
-                layer + 1,
-                err,
-                line_no,
-            )
-        if code != 28:
+        if err == 0 and code != 28:
             for t in range(10):
                 if flag[t]:
                     err = ERR_NUMBER
         if err != 0:
-            return (
-                count,
-                start,
-                endp,
-                e_out,
-                feed_out,
-                length,
-                kind,
-                layer_out,
-                line_out,
-                dir0,
-                dir1,
-                radius,
-                dwell,
-                layer + 1,
-                err,
-                line_no,
-            )
+            err_code = err
+            break
         if code == 4:
             if seen[_P]:
                 dwell += val[_P] / 1000.0
@@ -356,24 +325,8 @@ def parse_gcode(data: np.ndarray, marker: np.ndarray, n_lines: int):
                 rr = val[_R] * units
                 chord = math.sqrt(dx * dx + dy * dy)
                 if chord == 0.0 or chord > 2.0 * abs(rr) * (1.0 + 1e-6):
-                    return (
-                        count,
-                        start,
-                        endp,
-                        e_out,
-                        feed_out,
-                        length,
-                        kind,
-                        layer_out,
-                        line_out,
-                        dir0,
-                        dir1,
-                        radius,
-                        dwell,
-                        layer + 1,
-                        ERR_ARC,
-                        line_no,
-                    )
+                    err_code = ERR_ARC
+                    break
                 h2 = rr * rr - 0.25 * chord * chord
                 h = math.sqrt(h2) if h2 > 0.0 else 0.0
                 side = 1.0 if code == 3 else -1.0  # CCW: centre on the left of the chord
@@ -382,24 +335,8 @@ def parse_gcode(data: np.ndarray, marker: np.ndarray, n_lines: int):
                 cx = pos[0] + 0.5 * dx - side * h * dy / chord
                 cy = pos[1] + 0.5 * dy + side * h * dx / chord
             else:
-                return (
-                    count,
-                    start,
-                    endp,
-                    e_out,
-                    feed_out,
-                    length,
-                    kind,
-                    layer_out,
-                    line_out,
-                    dir0,
-                    dir1,
-                    radius,
-                    dwell,
-                    layer + 1,
-                    ERR_ARC,
-                    line_no,
-                )
+                err_code = ERR_ARC
+                break
             rx0 = pos[0] - cx
             ry0 = pos[1] - cy
             rx1 = tgt[0] - cx
@@ -457,21 +394,4 @@ def parse_gcode(data: np.ndarray, marker: np.ndarray, n_lines: int):
             kind[count] = KIND_RETRACT if de < 0.0 else KIND_UNRETRACT
         layer_out[count] = layer
         count += 1
-    return (
-        count,
-        start,
-        endp,
-        e_out,
-        feed_out,
-        length,
-        kind,
-        layer_out,
-        line_out,
-        dir0,
-        dir1,
-        radius,
-        dwell,
-        layer + 1,
-        0,
-        0,
-    )
+    return count, dwell, layer + 1, err_code, line_no if err_code != 0 else 0

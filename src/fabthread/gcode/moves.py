@@ -1,0 +1,94 @@
+"""GcodeMoves: the moves of a G-code program as read back (structure of arrays)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from fabthread.model._frozen import readonly
+
+
+class GcodeKind(IntEnum):
+    """What a move read from G-code does with the filament."""
+
+    TRAVEL = 0  # XYZ motion, no E
+    EXTRUDE = 1  # XYZ motion with E > 0
+    RETRACT = 2  # E < 0 (with or without XYZ motion, e.g. retract while wiping)
+    UNRETRACT = 3  # E > 0 without XYZ motion (unretract, prime)
+
+
+@dataclass(frozen=True, slots=True)
+class GcodeMoves:
+    """Every G0/G1/G2/G3 that moves something, in file order.
+
+    start_mm, xyz_mm: float64 (n, 3) start and end point (machine coordinates, mm).
+    e_mm: float64 (n,) filament fed by the move (mm; negative for retractions).
+    feed_mm_min: float64 (n,) the modal F in effect (0 when the file never set one).
+    length_mm: float64 (n,) XYZ path length (arc length for G2/G3; 0 for E-only moves).
+    kind: uint8 (n,) a ``GcodeKind``.
+    layer: int32 (n,) 0-based layer (-1 before the first layer: start program, purge).
+    line: int32 (n,) 1-based line number in the file.
+    dir_start, dir_end: float64 (n, 3) unit XYZ direction at the start/end of the move (equal
+    for lines, tangents for arcs; zero for E-only moves).
+    arc_radius_mm: float64 (n,) radius of arcs, 0 for lines.
+    dwell_s: total G4 dwell; layer_count: number of layers seen.
+    """
+
+    start_mm: np.ndarray
+    xyz_mm: np.ndarray
+    e_mm: np.ndarray
+    feed_mm_min: np.ndarray
+    length_mm: np.ndarray
+    kind: np.ndarray
+    layer: np.ndarray
+    line: np.ndarray
+    dir_start: np.ndarray
+    dir_end: np.ndarray
+    arc_radius_mm: np.ndarray
+    dwell_s: float = 0.0
+    layer_count: int = 0
+
+    def __post_init__(self) -> None:
+        n = len(self.xyz_mm)
+        for name, dtype, tail in (
+            ("start_mm", np.float64, (3,)),
+            ("xyz_mm", np.float64, (3,)),
+            ("e_mm", np.float64, ()),
+            ("feed_mm_min", np.float64, ()),
+            ("length_mm", np.float64, ()),
+            ("kind", np.uint8, ()),
+            ("layer", np.int32, ()),
+            ("line", np.int32, ()),
+            ("dir_start", np.float64, (3,)),
+            ("dir_end", np.float64, (3,)),
+            ("arc_radius_mm", np.float64, ()),
+        ):
+            arr = readonly(getattr(self, name), dtype, tail)
+            if len(arr) != n:
+                raise ValueError(f"GcodeMoves.{name} has {len(arr)} rows, xyz_mm has {n}")
+            object.__setattr__(self, name, arr)
+
+    def __len__(self) -> int:
+        return len(self.xyz_mm)
+
+    @property
+    def extruding(self) -> np.ndarray:
+        """bool (n,): moves that deposit material."""
+        return self.kind == GcodeKind.EXTRUDE
+
+    def bounds(
+        self, extruding_only: bool = False
+    ) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
+        """(min, max) corner of the end points (and start points) of the moves, or of the
+        extruding moves only; None when there are none. Arcs count by their end points."""
+        mask = self.extruding if extruding_only else np.ones(len(self), dtype=bool)
+        if not mask.any():
+            return None
+        pts = np.concatenate([self.start_mm[mask], self.xyz_mm[mask]])
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        return (
+            (float(lo[0]), float(lo[1]), float(lo[2])),
+            (float(hi[0]), float(hi[1]), float(hi[2])),
+        )
