@@ -126,15 +126,16 @@ def _wait(cond, deadline: float, what: str, interval: float = 0.1):
 @pytest.mark.parametrize("source", ["packed", pytest.param("pipeline", marks=pytest.mark.slow)])
 def test_agent_prints_a_bundle_on_octoprint_virtual_printer(tmp_path, db_url, source, octoprint):
     deadline = time.monotonic() + BUDGET_S
-    builder = packed_builder
+    builder, order = packed_builder, order_body("oct-1")
     if source == "pipeline":
-        built = pipeline_bundle(order_body("oct-1"), tmp_path / "prebuilt")
+        order = order_body("oct-1", design="cable_clip")  # small: ~18k lines, ~7 min
+        built = pipeline_bundle(order, tmp_path / "prebuilt")
         builder = lambda order, out_dir: built  # noqa: E731 - built (and checked) above
     service = make_service(tmp_path, db_url, lease_s=10.0, builder=builder)
     host = OctoPrintHost(octoprint.url, octoprint.api_key, timeout_s=10.0)
     with ServerThread(create_app(service)) as srv, shop(srv.url, service) as c:
         token = service.store.create_token("berlin")
-        body = {"order": order_body("oct-1"), "deliver_to": BERLIN}
+        body = {"order": order, "deliver_to": BERLIN}
         assert c.post("/orders", json=body).status_code == 202
         view = _wait(
             lambda: (v := c.get("/orders/oct-1").json())["status"] in ("queued", "failed") and v,
