@@ -81,13 +81,16 @@ class GcodeMoves:
     def bounds(
         self, extruding_only: bool = False
     ) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
-        """(min, max) corner of the end points (and start points) of the moves, or of the
-        extruding moves only; None when there are none. Arcs count by their end points."""
+        """(min, max) corner of where the moves went, or of the extruding moves only; None when
+        there are none. All moves count by their end points (the start of the first move is
+        wherever the machine was, not a commanded position); extruding moves by both ends.
+        Arcs count by their end points."""
+        from fabthread.gcode.kernels.stats import masked_bounds
+
         mask = self.extruding if extruding_only else np.ones(len(self), dtype=bool)
-        if not mask.any():
+        found, lo, hi = masked_bounds(self.start_mm, self.xyz_mm, mask, extruding_only)
+        if not found:
             return None
-        pts = np.concatenate([self.start_mm[mask], self.xyz_mm[mask]])
-        lo, hi = pts.min(axis=0), pts.max(axis=0)
         return (
             (float(lo[0]), float(lo[1]), float(lo[2])),
             (float(hi[0]), float(hi[1]), float(hi[2])),

@@ -39,7 +39,7 @@ def read_gcode(text: str, source: str = "G-code") -> GcodeMoves:
             marker = np.frombuffer(m, dtype=np.uint8)
             break
     n = text.count("\n") + 1
-    out = {
+    out: dict[str, np.ndarray] = {
         "start_mm": np.empty((n, 3)),
         "xyz_mm": np.empty((n, 3)),
         "e_mm": np.empty(n),
