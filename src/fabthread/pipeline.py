@@ -57,6 +57,7 @@ class Plan:
     part: Part
     toolpath: Toolpath
     program: Program
+    operations: tuple[object, ...] = ()  # CNC/laser operations; () for FDM
 
 
 def load_order(source: Order | Mapping[str, object] | str | os.PathLike[str]) -> Order:
@@ -124,10 +125,23 @@ def plan_order(
         color_hex=color.hex,
         meta=part.meta,
     )
-    toolpath, program = _slice_and_emit(
-        part, machine, material, settings, order=order, progress=progress
+    if machine.process == "fdm":
+        toolpath, program = _slice_and_emit(
+            part, machine, material, settings, order=order, progress=progress
+        )
+        ops: tuple[object, ...] = ()
+    else:
+        ops = default_cam_ops(machine, tool_changes=bool(_dialect_of(machine).tool_change))
+        toolpath, program = _cam_and_emit(part, machine, material, ops)
+    return Plan(
+        order, spec, params, fits, machine, material, settings, part, toolpath, program, ops
     )
-    return Plan(order, spec, params, fits, machine, material, settings, part, toolpath, program)
+
+
+def _dialect_of(machine: MachineProfile):  # type: ignore[no-untyped-def]
+    from fabthread import profiles
+
+    return profiles.load_dialect(machine.dialect)
 
 
 def run_order(
@@ -245,6 +259,48 @@ def _slice_and_emit(
     return toolpath, program
 
 
+def default_cam_ops(machine: MachineProfile, tool_changes: bool) -> tuple[object, ...]:
+    """The operations a CNC or laser order runs when the design names none.
+
+    Laser: cut every contour (holes first, kerf outward). CNC: clear pockets, drill the
+    holes that match the drill (only where the dialect can change tools), cut the through
+    holes, then the outline with holding tabs, all with the 6 mm flat end mill.
+    """
+    from fabthread.model import cam as mc
+
+    if machine.process == "laser":
+        return (mc.LaserCutOp(),)
+    ops: list[object] = [mc.PocketOp("flat_6mm")]
+    if tool_changes:
+        ops.append(mc.DrillOp("drill_5mm"))
+    ops += [mc.ProfileOp("flat_6mm", side="inside"), mc.ProfileOp("flat_6mm", side="outside")]
+    return tuple(ops)
+
+
+def _cam_and_emit(
+    part: Part, machine: MachineProfile, material: MaterialProfile, ops: tuple[object, ...]
+) -> tuple[Toolpath, Program]:
+    """CNC milling or laser cutting of ``part``: toolpath (cam/) and program (gcode/)."""
+    from fabthread import profiles
+    from fabthread.cam import cam_part
+    from fabthread.gcode.cnc_emit import emit_cnc
+    from fabthread.gcode.reader import read_gcode, summarize
+
+    dialect = profiles.load_dialect(machine.dialect)
+    tools = profiles.load_tools()
+    stock = profiles.load_stock(material.id)
+    toolpath = cam_part(part, machine, stock, tools, ops)  # type: ignore[arg-type]
+    text = emit_cnc(toolpath, machine, dialect, tools)
+    stats = summarize(
+        read_gcode(text, source=f"{machine.id} program"),
+        filament_diameter_mm=material.filament_diameter_mm,
+        density_g_cm3=material.density_g_cm3,
+        limits=machine.limits,
+    )
+    program = Program(text=text, dialect=dialect.name, machine=machine.id, stats=stats)
+    return toolpath, program
+
+
 def _check_order_fits_profiles(
     order: Order, spec: DesignSpec, machine: MachineProfile, material: MaterialProfile
 ) -> None:
@@ -312,7 +368,12 @@ def _manifest(plan: Plan) -> dict[str, object]:
         },
         "material": {"id": plan.material.id, "profile_sha256": plan.material.sha256},
         "color": {"name": color.name, "hex": color.hex},
-        "settings": asdict(plan.settings),
+        "process": plan.machine.process,
+        "settings": asdict(plan.settings) if plan.machine.process == "fdm" else {},
+        "operations": [
+            {"op": type(op).__name__, **asdict(op)}  # type: ignore[call-overload]
+            for op in plan.operations
+        ],
         "quantity": {"ordered": plan.order.quantity, "per_run": 1, "runs": plan.order.quantity},
         "estimate": {
             "layers": stats.layers,
