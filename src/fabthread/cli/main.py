@@ -34,7 +34,7 @@ class FabGroup(click.Group):
 
 
 def _internal(ctx: click.Context, exc: BaseException) -> None:
-    if logging.getLogger("fabthread").isEnabledFor(logging.DEBUG):
+    if logging.getLogger("fabthread").isEnabledFor(logging.INFO):
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
