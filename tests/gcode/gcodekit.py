@@ -98,6 +98,7 @@ def material(**kw) -> MaterialProfile:
         first_layer_nozzle_temp_c=215,
         bed_temp_c=60,
         first_layer_bed_temp_c=65,
+        fan_min_pct=100,  # constant fan unless a test asks for cooling by layer time
         fan_max_pct=100,
         disable_fan_first_layers=1,
     )
@@ -182,3 +183,41 @@ def body_mask(text: str, moves) -> np.ndarray:
     first = lines.index(";LAYER_CHANGE") + 1
     last = lines.index("; end program") + 1 if "; end program" in lines else len(lines) + 1
     return (moves.line > first) & (moves.line < last)
+
+
+def cylinder(
+    *,
+    layers: int = 5,
+    centre=(100.0, 90.0),
+    radius: float = 10.0,
+    segments: int = 120,
+    loops: int = 2,
+    infill: int = 6,
+    h: float = 0.2,
+) -> Toolpath:
+    """A hollow-ish cylinder: per layer ``loops`` concentric perimeter polylines of
+    ``segments`` segments each (the outer one external), each reached by a retracting travel,
+    then ``infill`` straight infill lines across the inside. Circle-heavy on purpose."""
+    rows: list[tuple] = []
+    z_list = [h * (i + 1) for i in range(layers)]
+    w = 0.45 * h
+    cx, cy = centre
+    for layer, z in enumerate(z_list):
+        for loop in range(loops):
+            r = radius - 0.45 * loop
+            kind = MoveKind.EXTERNAL_PERIMETER if loop == 0 else MoveKind.PERIMETER
+            a0 = 0.3 * layer  # the seam wanders
+            angles = a0 + np.linspace(0.0, 2.0 * math.pi, segments + 1)
+            pts = np.c_[cx + r * np.cos(angles), cy + r * np.sin(angles)]
+            rows.append((*pts[0], z, 9000.0, MoveKind.TRAVEL, 0.0, True, layer, 0))
+            seg = 2.0 * r * math.sin(math.pi / segments)
+            for x, y in pts[1:]:
+                rows.append((x, y, z, 1800.0, kind, seg * w, False, layer, 0))
+        r_in = radius - 0.45 * loops
+        for k in range(1, infill + 1):
+            y = cy - r_in + 2.0 * r_in * k / (infill + 1)
+            half = math.sqrt(max(r_in**2 - (y - cy) ** 2, 0.0))
+            xa, xb = (cx - half, cx + half) if k % 2 else (cx + half, cx - half)
+            rows.append((xa, y, z, 9000.0, MoveKind.TRAVEL, 0.0, False, layer, 0))
+            rows.append((xb, y, z, 3000.0, MoveKind.SPARSE_INFILL, 2 * half * w, False, layer, 0))
+    return toolpath_from_rows(rows, z_list, names=("cylinder",))

@@ -87,6 +87,28 @@ def test_e_only_moves_use_their_own_feed_and_e_limits() -> None:
     assert total("M83\nG1 E-5 F1200\n", lim) == pytest.approx(trapezoid(5, 20, 2500))
 
 
+@pytest.mark.parametrize(
+    ("command", "print_s", "travel_s"),
+    [
+        ("M204 S250", 250, 250),  # Marlin legacy / Klipper: both
+        ("M204 P250 T4000", 250, 4000),  # Marlin, RRF: printing (with E) and travel moves
+        ("SET_VELOCITY_LIMIT VELOCITY=500 ACCEL_TO_DECEL=50 ACCEL=250", 250, 250),  # Klipper
+        ("M204 T250", 1000, 250),
+    ],
+)
+def test_commanded_accelerations_are_honoured(command: str, print_s, travel_s) -> None:
+    lim = limits(accel=1000.0, travel_accel_mm_s2=2000.0, max_accel_x_mm_s2=3000.0)
+    text = f"M83\n{command}\nG1 X100 E1 F6000\nG1 X0 F6000\n"
+    times = move_times(read_gcode(text), lim)
+    # commanded values win over the profile's print/travel accelerations; the axis max caps
+    assert times[0] == pytest.approx(trapezoid(100, 100, min(print_s, 3000)))
+    assert times[1] == pytest.approx(trapezoid(100, 100, min(travel_s, 3000)))
+    # without a command: the profile's values
+    plain = move_times(read_gcode("M83\nG1 X100 E1 F6000\nG1 X0 F6000\n"), lim)
+    assert plain[0] == pytest.approx(trapezoid(100, 100, 1000))
+    assert plain[1] == pytest.approx(trapezoid(100, 100, 2000))
+
+
 def test_arc_speed_is_capped_by_centripetal_acceleration() -> None:
     lim = limits(accel=1000.0)
     moves = read_gcode("G1 X10 F12000\nG2 X10 Y0 I-10 J0\n")
@@ -97,7 +119,10 @@ def test_arc_speed_is_capped_by_centripetal_acceleration() -> None:
 
 def test_program_time_is_plausible() -> None:
     tp = cube(layers=5, objects=2)
-    text = emit_gcode(tp, machine(start="", end=""), material(), DIALECTS["marlin"])
+    # without M204 commands in the program, so the limits' accelerations apply
+    text = emit_gcode(
+        tp, machine(start="", end=""), material(), DIALECTS["marlin"], accelerations=False
+    )
     lim = machine().limits
     stats = summarize(read_gcode(text), filament_diameter_mm=1.75, density_g_cm3=1.24, limits=lim)
     moves = read_gcode(text)

@@ -109,3 +109,34 @@ def test_place_on_bed_and_fits() -> None:
     assert placed.volume_mm3 == pytest.approx(part.volume_mm3)
     assert fits(placed, 10, 20, 30) and not fits(placed, 10, 19.9, 30)
     assert not fits(placed, 250, 210, 29)
+
+
+def test_overlapping_bodies_are_merged_not_hollowed() -> None:
+    a = trimesh.creation.box(extents=(10, 10, 10))
+    b = trimesh.creation.box(extents=(10, 10, 10)).apply_translation([5, 0, 0])
+    part = part_from_trimesh(trimesh.util.concatenate([a, b]), "overlap")
+    assert part.volume_mm3 == pytest.approx(1500.0, rel=1e-6)
+
+
+def test_nested_bodies_keep_the_even_odd_meaning() -> None:
+    outer = trimesh.creation.box(extents=(20, 20, 20))
+    cavity = trimesh.creation.box(extents=(10, 10, 10))
+    cavity.invert()
+    ball = trimesh.creation.icosphere(radius=2.0)
+    mesh = trimesh.util.concatenate([outer, cavity, ball])
+    part = part_from_trimesh(mesh, "nested")
+    assert len(part.faces) == len(mesh.faces)  # left alone
+
+
+def test_non_manifold_mesh_is_refused() -> None:
+    # three boxes sharing one edge line: many edges used by four triangles
+    fins = [
+        trimesh.creation.box(extents=(10, 10, 10)).apply_translation(t)
+        for t in ([5, 5, 5], [-5, -5, 5])
+    ]
+    mesh = trimesh.util.concatenate(fins)
+    mesh.merge_vertices()
+    faces = np.vstack([mesh.faces, mesh.faces[:6][:, ::-1]])  # duplicated, flipped triangles
+    bad = trimesh.Trimesh(mesh.vertices, faces, process=False)
+    with pytest.raises(MeshError, match="not manifold"):
+        part_from_trimesh(bad, "fins")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import trimesh
 
-from fabthread.slice.kernels.hatch import scanline_segments
-from fabthread.slice.kernels.order import build_moves, order_paths
+from fabthread.slice.kernels.hatch import link_scanlines, scanline_segments
+from fabthread.slice.kernels.order import build_moves, improve_order, order_paths
 from fabthread.slice.kernels.section import chain_loops, plane_crossings
 from fabthread.slice.sections import edge_table
 
@@ -202,12 +202,21 @@ def test_scanline_segments_matches_twin(seed: int) -> None:
 # --- order_paths and build_moves ----------------------------------------------------------
 
 
-def order_twin(starts, ends, reversible, group, x0, y0):
+def order_twin(starts, ends, reversible, group, fixed, x0, y0):
     n = len(starts)
     order, flipped, used = [], [], [False] * n
     cx, cy = x0, y0
     for g in sorted(set(group.tolist())):
         idx = [i for i in range(n) if group[i] == g]
+        if fixed[idx[0]]:
+            for i in idx:
+                d_start = (starts[i][0] - cx) ** 2 + (starts[i][1] - cy) ** 2
+                d_end = (ends[i][0] - cx) ** 2 + (ends[i][1] - cy) ** 2
+                flip = bool(reversible[i] and d_end < d_start)
+                order.append(i)
+                flipped.append(flip)
+                cx, cy = starts[i] if flip else ends[i]
+            continue
         for _ in idx:
             cands = []
             for i in idx:
@@ -232,29 +241,32 @@ def test_order_paths_matches_twin(seed: int) -> None:
     ends = rng.uniform(0, 100, (n, 2))
     reversible = rng.random(n) < 0.6
     group = np.sort(rng.integers(0, 4, n)).astype(np.int64)
-    order, flipped = order_paths(starts, ends, reversible, group, 5.0, 7.0)
-    t_order, t_flipped = order_twin(starts, ends, reversible, group, 5.0, 7.0)
+    fixed = group == 2
+    order, flipped = order_paths(starts, ends, reversible, group, fixed, 5.0, 7.0)
+    t_order, t_flipped = order_twin(starts, ends, reversible, group, fixed, 5.0, 7.0)
     assert order.tolist() == t_order
     assert flipped.tolist() == t_flipped
     assert sorted(order.tolist()) == list(range(n))
 
 
-def build_twin(points, start, order, flipped, kind, mm3, feed, x0, y0, tfeed, rmin, force):
+def build_twin(points, start, order, flipped, kind, rate, feed, x0, y0, tfeed, rmin, force):
     rows = []
     cx, cy = x0, y0
     for i, p in enumerate(order):
         pts = points[start[p] : start[p + 1]]
         if len(pts) < 2:
             continue
+        seg_rate = rate[start[p] : start[p + 1] - 1]  # rate of segment k -> k + 1
         if flipped[i]:
             pts = pts[::-1]
+            seg_rate = seg_rate[::-1]
         for j, (px, py) in enumerate(pts):
             d = math.hypot(px - cx, py - cy)
             if j == 0:
                 if d > 0 or (not rows and force):
                     rows.append((px, py, tfeed, 0, 0.0, d > rmin, p))
             elif d > 0:
-                rows.append((px, py, feed[p], kind[p], d * mm3[p], False, p))
+                rows.append((px, py, feed[p], kind[p], d * seg_rate[j - 1], False, p))
             else:
                 continue
             cx, cy = px, py
@@ -272,7 +284,7 @@ def test_build_moves_matches_twin(seed: int) -> None:
     order = rng.permutation(n).astype(np.int64)
     flipped = rng.random(n) < 0.5
     kind = rng.integers(1, 9, n).astype(np.uint8)
-    mm3 = rng.uniform(0.01, 0.2, n)
+    mm3 = rng.uniform(0.01, 0.2, start[-1])  # per segment: variable width
     feed = rng.uniform(600, 3000, n)
     got = build_moves(points, start, order, flipped, kind, mm3, feed, 0.0, 0.0, 9000.0, 1.5, True)
     twin = build_twin(points, start, order, flipped, kind, mm3, feed, 0.0, 0.0, 9000.0, 1.5, True)
@@ -282,3 +294,136 @@ def test_build_moves_matches_twin(seed: int) -> None:
         assert (xy[i, 0], xy[i, 1]) == (row[0], row[1])
         assert f[i] == pytest.approx(row[2]) and k[i] == row[3] and r[i] == row[5]
         assert e[i] == pytest.approx(row[4]) and path[i] == row[6]
+
+
+# --- improve_order (2-opt) ----------------------------------------------------------------
+
+
+def _travel(starts, ends, order, flipped, x0, y0):
+    cx, cy, total = x0, y0, 0.0
+    for p, f in zip(order, flipped, strict=True):
+        a, b = (ends[p], starts[p]) if f else (starts[p], ends[p])
+        total += math.hypot(a[0] - cx, a[1] - cy)
+        cx, cy = b
+    return total
+
+
+def improve_twin(starts, ends, reversible, group, fixed, order, flipped, x0, y0, window, passes):
+    """The same 2-opt, written plainly over Python lists."""
+    order, flipped = list(order), list(flipped)
+    n = len(order)
+    closed = [bool(np.all(starts[p] == ends[p])) for p in range(len(starts))]
+
+    def movable(i):
+        p = order[i]
+        return (reversible[p] or closed[p]) and not fixed[p]
+
+    def entry(i):
+        p = order[i]
+        return ends[p] if flipped[i] else starts[p]
+
+    def exit_(i):
+        p = order[i]
+        return starts[p] if flipped[i] else ends[p]
+
+    for _ in range(passes):
+        changed = False
+        for i in range(n):
+            if not movable(i):
+                continue
+            prev = (x0, y0) if i == 0 else exit_(i - 1)
+            for j in range(i + 1, min(n, i + window)):
+                if not movable(j) or group[order[j]] != group[order[i]]:
+                    break
+                before = math.dist(prev, entry(i))
+                after = math.dist(prev, exit_(j))
+                if j + 1 < n:
+                    before += math.dist(exit_(j), entry(j + 1))
+                    after += math.dist(entry(i), entry(j + 1))
+                if after < before - 1e-9:
+                    order[i : j + 1] = order[i : j + 1][::-1]
+                    flipped[i : j + 1] = flipped[i : j + 1][::-1]
+                    for k in range(i, j + 1):
+                        if reversible[order[k]]:
+                            flipped[k] = not flipped[k]
+                    changed = True
+        if not changed:
+            break
+    return order, flipped
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_improve_order_matches_twin_and_never_lengthens(seed: int) -> None:
+    rng = np.random.default_rng(500 + seed)
+    n = 80
+    starts = rng.uniform(0, 50, (n, 2))
+    ends = starts + rng.normal(0, 3, (n, 2))
+    loops = rng.random(n) < 0.2
+    ends[loops] = starts[loops]
+    reversible = (rng.random(n) < 0.8) & ~loops
+    group = np.sort(rng.integers(0, 3, n)).astype(np.int64)
+    fixed = group == 1
+    order, flipped = order_paths(starts, ends, reversible, group, fixed, 1.0, 2.0)
+    got = improve_order(starts, ends, reversible, group, fixed, order, flipped, 1.0, 2.0, 12, 3)
+    twin = improve_twin(starts, ends, reversible, group, fixed, order, flipped, 1.0, 2.0, 12, 3)
+    assert got[0].tolist() == twin[0] and got[1].tolist() == twin[1]
+    assert sorted(got[0].tolist()) == list(range(n))
+    # groups stay in order, fixed groups untouched, non-reversible paths never flipped
+    assert np.all(np.diff(group[got[0]]) >= 0)
+    assert np.all(~got[1] | reversible[got[0]])
+    before = _travel(starts, ends, order, flipped, 1.0, 2.0)
+    after = _travel(starts, ends, got[0], got[1], 1.0, 2.0)
+    assert after <= before + 1e-9
+
+
+# --- link_scanlines -----------------------------------------------------------------------
+
+
+def link_twin(seg, line, max_gap):
+    n = len(seg)
+    used = [False] * n
+    order, flipped, chain_start = [], [], []
+    for s in range(n):
+        if used[s]:
+            continue
+        chain_start.append(len(order))
+        used[s] = True
+        order.append(s)
+        flipped.append(False)
+        cur, right = s, True
+        while True:
+            x = seg[cur][2] if right else seg[cur][0]
+            cands = [
+                (abs((seg[j][2] if right else seg[j][0]) - x), -j)
+                for j in range(n)
+                if not used[j] and line[j] == line[cur] + 1
+            ]
+            cands = [c for c in cands if c[0] <= max_gap]
+            if not cands:
+                break
+            # the kernel keeps the last of equally near candidates (<=), hence -j
+            _, neg = min(cands)
+            best = -neg
+            used[best] = True
+            order.append(best)
+            flipped.append(right)
+            cur, right = best, not right
+    chain_start.append(len(order))
+    return order, flipped, chain_start
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_link_scanlines_matches_twin(seed: int) -> None:
+    rng = np.random.default_rng(600 + seed)
+    outer = np.round(_star(rng, 0, 0, 100, 30))
+    hole = np.round(_star(rng, 10, 0, 25, 10))[::-1]
+    pts = np.concatenate([outer, hole])
+    start = np.array([0, len(outer), len(pts)], dtype=np.int64)
+    ys = (np.arange(-60, 60) + 0.5) * 1.7
+    seg = scanline_segments(pts, start, ys)
+    line = np.round(seg[:, 1] / 1.7 - 0.5).astype(np.int64)
+    got = link_scanlines(seg, line, 6.0)
+    twin = link_twin(seg, line, 6.0)
+    assert got[0].tolist() == twin[0]
+    assert got[1].tolist() == twin[1]
+    assert got[2].tolist() == twin[2]

@@ -68,11 +68,23 @@ def test_full_infill_cube_extrudes_its_volume(cube: Part, cube_full: Toolpath) -
     assert part_mm3 == pytest.approx(8000.0, rel=0.03)
 
 
+def _along(tp: Toolpath, angles: tuple[float, ...]) -> np.ndarray:
+    """bool (n,): moves running at one of ``angles`` (degrees mod 180), not connectors."""
+    d = tp.xyz_mm[:, :2] - _segment_starts(tp)
+    ang = np.degrees(np.arctan2(d[:, 1], d[:, 0])) % 180.0
+    return np.any([np.isclose(ang, a, atol=0.5) for a in angles], axis=0)
+
+
 def test_sparse_infill_extrudes_less_than_full(cube: Part, cube_full: Toolpath) -> None:
     sparse = slice_part(cube, SliceSettings(infill_density=0.2))
-    full_sparse = cube_full.extrude_mm3[cube_full.kind == MoveKind.SPARSE_INFILL].sum()
-    part_sparse = sparse.extrude_mm3[sparse.kind == MoveKind.SPARSE_INFILL].sum()
-    assert part_sparse == pytest.approx(0.2 * full_sparse, rel=0.15)
+    lines = _along(cube_full, (45.0, 135.0))
+    full_sparse = cube_full.extrude_mm3[(cube_full.kind == MoveKind.SPARSE_INFILL) & lines].sum()
+    lines = _along(sparse, (45.0, 135.0))
+    part_sparse = sparse.extrude_mm3[(sparse.kind == MoveKind.SPARSE_INFILL) & lines].sum()
+    # the lines themselves have the density; anchors along the boundary add a little more
+    assert part_sparse == pytest.approx(0.2 * full_sparse, rel=0.05)
+    all_sparse = sparse.extrude_mm3[sparse.kind == MoveKind.SPARSE_INFILL].sum()
+    assert part_sparse < all_sparse < 1.3 * part_sparse
     # solid skins and perimeters do not depend on the density
     for kind in (MoveKind.EXTERNAL_PERIMETER, MoveKind.TOP_SOLID):
         a = sparse.extrude_mm3[sparse.kind == kind].sum()
@@ -125,10 +137,21 @@ def test_toolpath_structure(cube: Part) -> None:
     travel = tp.kind == MoveKind.TRAVEL
     assert np.all(tp.extrude_mm3[travel] == 0) and np.all(tp.extrude_mm3[~travel] > 0)
     length = np.hypot(*(tp.xyz_mm[:, :2] - _segment_starts(tp)).T)
-    # retract exactly on travels longer than the threshold (within a layer)
+    # retract only on travels longer than the threshold; long travels that stay inside the
+    # infill region (they cross no perimeter) do not retract
     same_layer = np.r_[False, tp.layer[1:] == tp.layer[:-1]]
-    assert np.all(tp.retract[travel & same_layer] == (length[travel & same_layer] > 2.0))
+    long = travel & same_layer & (length > 2.0)
+    assert not tp.retract[travel & same_layer & (length <= 2.0)].any()
     assert not tp.retract[~travel].any()
+    assert tp.retract[long].any() and not tp.retract[long].all()
+    mids = tp.layer_z_mm - tp.layer_height_mm / 2
+    regions = section_mesh(cube, mids, resolution_um=0)
+    starts = _segment_starts(tp)
+    for i in np.nonzero(long & ~tp.retract)[0]:
+        # inside the external perimeter's band: crosses no perimeter
+        inner = shapely.buffer(regions[tp.layer[i]], -s.first_layer_width_mm * 1000)
+        seg = shapely.LineString([starts[i] * 1000, tp.xyz_mm[i, :2] * 1000])
+        assert inner.covers(seg), f"travel {i} crosses a perimeter without retracting"
     # feeds: mm/min from the settings, first layer slow
     first = tp.layer == 0
     assert np.all(tp.feed_mm_min[travel] == s.travel_mm_s * 60)
@@ -163,10 +186,14 @@ def test_toolpath_structure(cube: Part) -> None:
 def test_solid_lines_alternate_45_135(cube: Part, cube_full: Toolpath) -> None:
     tp = cube_full
     d = tp.xyz_mm[:, :2] - _segment_starts(tp)
+    length = np.hypot(d[:, 0], d[:, 1])
     for li, expect in ((0, 45.0), (1, 135.0)):
         m = (tp.layer == li) & (tp.kind == MoveKind.SOLID_INFILL)
         ang = np.degrees(np.arctan2(d[m, 1], d[m, 0])) % 180.0
-        assert np.all(np.isclose(ang, expect, atol=0.5))
+        along = np.isclose(ang, expect, atol=0.5)
+        # lines at the angle; the rest are short connectors joining them along the boundary
+        assert length[m][along].sum() > 0.9 * length[m].sum()
+        assert np.all(length[m][~along] < 3.5 * 0.45)
 
 
 def test_seams_are_aligned(cube_full: Toolpath) -> None:
@@ -185,8 +212,9 @@ def test_paths_are_ordered_not_random(cube: Part) -> None:
     travel = tp.kind == MoveKind.TRAVEL
     length = np.hypot(*(tp.xyz_mm[:, :2] - _segment_starts(tp)).T)
     same_layer = np.r_[False, tp.layer[1:] == tp.layer[:-1]]
-    mean_travel = length[travel & same_layer].mean()
-    assert mean_travel < 3.0, f"mean travel {mean_travel:.2f} mm: paths are not ordered"
+    per_layer = length[travel & same_layer].sum() / tp.layer_count
+    extruded = length[~travel].sum() / tp.layer_count
+    assert per_layer < 0.1 * extruded, f"{per_layer:.1f} mm of travel per layer: not ordered"
 
 
 def _tube(r_out: float, r_in: float, height: float) -> Part:
@@ -256,7 +284,7 @@ def test_every_mesh_slices(path: Path, units: str) -> None:
     assert tp.extruded_mm3 > 0.1 * part.volume_mm3
     full = slice_part(part, SliceSettings(infill_density=1.0))
     part_mm3 = full.extrude_mm3[full.object_id == 0].sum()
-    # 10 %: walls thinner than two perimeters lose volume until gap fill exists (the 0.4 mm
-    # tall recycling symbols lose 7 %); closed solid parts are held to 3 % above
-    assert part_mm3 == pytest.approx(part.volume_mm3, rel=0.10)
+    # 3.5 %: with gap fill only the bead model's rounded-edge void is missing, which is
+    # 2.7-3 % for the 0.4 mm tall recycling symbols (see test_features) and < 1.5 % elsewhere
+    assert part_mm3 == pytest.approx(part.volume_mm3, rel=0.035)
     _check_inside_sections(part, tp, s)

@@ -33,6 +33,9 @@ class GcodeMoves:
     dir_start, dir_end: float64 (n, 3) unit XYZ direction at the start/end of the move (equal
     for lines, tangents for arcs; zero for E-only moves).
     arc_radius_mm: float64 (n,) radius of arcs, 0 for lines.
+    accel_mm_s2: float64 (n,) acceleration the program commanded for the move (M204,
+    SET_VELOCITY_LIMIT), 0 where it commanded none (the machine's limits apply).
+    arc_centre_mm: float64 (n, 2) XY centre of arcs (0 for lines).
     dwell_s: total G4 dwell; layer_count: number of layers seen.
     """
 
@@ -47,6 +50,8 @@ class GcodeMoves:
     dir_start: np.ndarray
     dir_end: np.ndarray
     arc_radius_mm: np.ndarray
+    accel_mm_s2: np.ndarray
+    arc_centre_mm: np.ndarray
     dwell_s: float = 0.0
     layer_count: int = 0
 
@@ -64,6 +69,8 @@ class GcodeMoves:
             ("dir_start", np.float64, (3,)),
             ("dir_end", np.float64, (3,)),
             ("arc_radius_mm", np.float64, ()),
+            ("accel_mm_s2", np.float64, ()),
+            ("arc_centre_mm", np.float64, (2,)),
         ):
             arr = readonly(getattr(self, name), dtype, tail)
             if len(arr) != n:
@@ -84,11 +91,19 @@ class GcodeMoves:
         """(min, max) corner of where the moves went, or of the extruding moves only; None when
         there are none. All moves count by their end points (the start of the first move is
         wherever the machine was, not a commanded position); extruding moves by both ends.
-        Arcs count by their end points."""
+        Arcs count by their end points and the points where they are furthest along X and Y."""
         from fabthread.gcode.kernels.stats import masked_bounds
 
         mask = self.extruding if extruding_only else np.ones(len(self), dtype=bool)
-        found, lo, hi = masked_bounds(self.start_mm, self.xyz_mm, mask, extruding_only)
+        found, lo, hi = masked_bounds(
+            self.start_mm,
+            self.xyz_mm,
+            mask,
+            extruding_only,
+            self.arc_centre_mm,
+            self.arc_radius_mm,
+            self.dir_start,
+        )
         if not found:
             return None
         return (

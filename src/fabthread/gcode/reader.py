@@ -51,6 +51,8 @@ def read_gcode(text: str, source: str = "G-code") -> GcodeMoves:
         "dir_start": np.zeros((n, 3)),
         "dir_end": np.zeros((n, 3)),
         "arc_radius_mm": np.zeros(n),
+        "accel_mm_s2": np.zeros(n),
+        "arc_centre_mm": np.zeros((n, 2)),
     }
     count, dwell, layers, err, err_line = parse_gcode(data, marker, *out.values())
     if err:

@@ -22,6 +22,11 @@ UNIT_SCALE: dict[str, float] = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "inch": 25.4
 #: A mesh is "badly open" when more than this fraction of its edges (after hole filling)
 #: belongs to a single triangle. 3DBenchy has a handful of open edges among 337k.
 MAX_OPEN_EDGE_FRACTION = 0.002
+#: A mesh is refused when more than this fraction of its edges is shared by more than two
+#: triangles (non-manifold: sections through them are ambiguous).
+MAX_NONMANIFOLD_EDGE_FRACTION = 0.002
+#: Overlapping bodies are merged only for meshes with at most this many bodies.
+MAX_BODIES_TO_MERGE = 64
 
 
 def load_mesh(path: Path, *, units: str = "mm") -> Part:
@@ -84,14 +89,78 @@ def part_from_trimesh(mesh: trimesh.Trimesh, name: str, *, source: str = "") -> 
         trimesh.repair.fill_holes(mesh)
     trimesh.repair.fix_winding(mesh)
     trimesh.repair.fix_inversion(mesh, multibody=True)
-    n_open = open_edge_count(np.asarray(mesh.faces))
     n_edges = max(1, len(mesh.edges_unique))
+    n_bad = nonmanifold_edge_count(np.asarray(mesh.faces))
+    if n_bad > MAX_NONMANIFOLD_EDGE_FRACTION * n_edges:
+        raise MeshError(
+            f"{where}: the mesh is not manifold: {n_bad} of {n_edges} edges are shared by "
+            "more than two triangles; repair it (merge or separate the touching bodies) "
+            "before slicing"
+        )
+    n_open = open_edge_count(np.asarray(mesh.faces))
     if n_open > MAX_OPEN_EDGE_FRACTION * n_edges:
         raise MeshError(
             f"{where}: the mesh is open: {n_open} of {n_edges} edges border a hole; "
             "repair it (close the holes) before slicing"
         )
+    mesh = merge_overlapping_bodies(mesh, where)
     return Part(name=name, vertices_mm=mesh.vertices, faces=mesh.faces)
+
+
+def nonmanifold_edge_count(faces: np.ndarray) -> int:
+    """Number of undirected edges used by more than two triangles. faces: int (m, 3)."""
+    edges = np.sort(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
+    _, counts = np.unique(edges, axis=0, return_counts=True)
+    return int(np.count_nonzero(counts > 2))
+
+
+def merge_overlapping_bodies(mesh: trimesh.Trimesh, where: str) -> trimesh.Trimesh:
+    """Union the closed bodies of ``mesh`` whose bounding boxes overlap without one holding
+    the other (self-intersecting input, e.g. parts exported as separate shells that
+    interpenetrate). Sections use the even-odd rule, which would make such an overlap a hole.
+    Nested bodies (one box inside another: a hollow and its inner shell, a part in a cavity)
+    are left to the even-odd rule, which is right for them. Raises MeshError when the union
+    fails."""
+    if mesh.body_count <= 1 or mesh.body_count > MAX_BODIES_TO_MERGE:
+        return mesh
+    bodies = mesh.split(only_watertight=False)
+    lo = np.array([b.bounds[0] for b in bodies])
+    hi = np.array([b.bounds[1] for b in bodies])
+    n = len(bodies)
+    touch = np.all((lo[:, None, :] < hi[None, :, :]) & (lo[None, :, :] < hi[:, None, :]), axis=2)
+    inside = np.all((lo[:, None, :] >= lo[None, :, :]) & (hi[:, None, :] <= hi[None, :, :]), axis=2)
+    overlap = touch & ~inside & ~inside.T
+    np.fill_diagonal(overlap, False)
+    if not overlap.any():
+        return mesh
+    # clusters of bodies that overlap each other, merged one cluster at a time
+    label = np.arange(n)
+    for i, j in zip(*np.nonzero(overlap), strict=True):
+        a, b = label[i], label[j]
+        if a != b:
+            label[label == b] = a
+    parts: list[trimesh.Trimesh] = []
+    for lab in np.unique(label):
+        group = [bodies[k] for k in np.nonzero(label == lab)[0]]
+        if len(group) == 1:
+            parts.append(group[0])
+            continue
+        if not all(b.is_watertight for b in group):
+            raise MeshError(
+                f"{where}: {len(group)} bodies intersect each other and are not all closed; "
+                "merge them into one closed body before slicing"
+            )
+        try:
+            merged = trimesh.boolean.union(group, engine="manifold")
+        except Exception as exc:  # the boolean backend raises its own types
+            raise MeshError(
+                f"{where}: {len(group)} bodies intersect each other and could not be merged "
+                f"({exc}); merge them into one closed body before slicing"
+            ) from None
+        parts.append(merged)
+    out = trimesh.util.concatenate(parts)
+    assert isinstance(out, trimesh.Trimesh)
+    return out
 
 
 def open_edge_count(faces: np.ndarray) -> int:

@@ -128,13 +128,21 @@ def simplify(region: BaseGeometry, tolerance_um: float) -> BaseGeometry:
 def difference(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
     if a.is_empty or b.is_empty:
         return a if not a.is_empty else EMPTY
-    return polygonal(shapely.difference(a, b, grid_size=1.0))
+    try:
+        return polygonal(shapely.difference(a, b, grid_size=1.0))
+    except shapely.errors.GEOSException:
+        return polygonal(shapely.difference(_valid(a), _valid(b), grid_size=1.0))
 
 
 def intersection(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
     if a.is_empty or b.is_empty:
         return EMPTY
-    return polygonal(shapely.intersection(a, b, grid_size=1.0))
+    if same(a, b):
+        return a
+    try:
+        return polygonal(shapely.intersection(a, b, grid_size=1.0))
+    except shapely.errors.GEOSException:
+        return polygonal(shapely.intersection(_valid(a), _valid(b), grid_size=1.0))
 
 
 def union(*regions: BaseGeometry) -> BaseGeometry:
@@ -143,7 +151,32 @@ def union(*regions: BaseGeometry) -> BaseGeometry:
         return EMPTY
     if len(parts) == 1:
         return parts[0]
-    return polygonal(shapely.union_all(parts, grid_size=1.0))
+    try:
+        return polygonal(shapely.union_all(parts, grid_size=1.0))
+    except shapely.errors.GEOSException:
+        # a snap-rounding corner case: repair the inputs and retry once
+        return polygonal(shapely.union_all([_valid(p) for p in parts], grid_size=1.0))
+
+
+def _valid(region: BaseGeometry) -> BaseGeometry:
+    return region if shapely.is_valid(region) else polygonal(shapely.make_valid(region))
+
+
+def disjoint_union(regions: Sequence[BaseGeometry]) -> BaseGeometry:
+    """The union of regions known not to overlap (islands and what lies inside each of them),
+    without a boolean: their polygons gathered into one MultiPolygon."""
+    polys = [g for r in regions if not r.is_empty for g in shapely.get_parts(r)]
+    if not polys:
+        return EMPTY
+    return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
+
+
+def same(a: BaseGeometry, b: BaseGeometry) -> bool:
+    """Whether two regions have exactly the same coordinates (cheap; no overlay). Sections of
+    a prismatic part repeat from layer to layer, so this short-cuts many booleans."""
+    if a.is_empty or b.is_empty:
+        return a.is_empty and b.is_empty
+    return bool(shapely.equals_exact(a, b, tolerance=0.0))
 
 
 def intersection_all(regions: Sequence[BaseGeometry]) -> BaseGeometry:

@@ -46,6 +46,16 @@ class SliceSettings:
     z_hop_mm: float = 0.0
     arc_fitting: bool = False
     min_layer_time_s: float = 6.0
+    # -- added with defaults (slicer engine, issue 3) --
+    infill_overlap: float = 0.1  # fraction of the line width infill reaches into the perimeters
+    gap_fill: bool = True  # thin walls and gaps narrower than a line: centre lines
+    gap_fill_mm_s: float = 30.0
+    infill_anchor_mm: float = 3.0  # join neighbouring infill lines along the boundary up to this
+    bridge_flow_ratio: float = 1.0
+    monotonic_top: bool = True  # top skins printed line after line in one direction order
+    min_print_mm_s: float = 10.0  # cooling never slows extrusion below this
+    color_change_z_mm: tuple[float, ...] = ()  # pause for a filament change at these heights
+    color_change_names: tuple[str, ...] = ()  # the colors to load (default "color 2", ...)
 
     def with_overrides(self, overrides: dict[str, object], source: str = "--set") -> SliceSettings:
         """A copy with ``overrides`` applied; unknown keys and bad values are ParamErrors."""
@@ -65,8 +75,8 @@ class SliceSettings:
             "layer_height_mm", "first_layer_height_mm", "extrusion_width_mm",
             "first_layer_width_mm", "perimeter_mm_s", "external_perimeter_mm_s", "infill_mm_s",
             "solid_infill_mm_s", "top_solid_mm_s", "bridge_mm_s", "travel_mm_s",
-            "first_layer_mm_s",
-        )
+            "first_layer_mm_s", "gap_fill_mm_s", "min_print_mm_s", "bridge_flow_ratio",
+        )  # fmt: skip
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ParamError(f"{name}={getattr(self, name)} in {source} must be > 0")
@@ -88,6 +98,15 @@ class SliceSettings:
             raise ParamError(
                 f"infill_pattern='{self.infill_pattern}' in {source}; "
                 f"allowed: {', '.join(patterns)}"
+            )
+        if not 0.0 <= self.infill_overlap <= 0.5:
+            raise ParamError(f"infill_overlap={self.infill_overlap} in {source} is outside 0..0.5")
+        if self.infill_anchor_mm < 0:
+            raise ParamError(f"infill_anchor_mm={self.infill_anchor_mm} in {source} must be >= 0")
+        zs = self.color_change_z_mm
+        if any(z <= 0 for z in zs) or list(zs) != sorted(zs):
+            raise ParamError(
+                f"color_change_z_mm={zs} in {source} must be ascending heights above 0 mm"
             )
         if self.seam_position not in ("aligned", "nearest", "rear"):
             raise ParamError(
@@ -111,6 +130,13 @@ def _coerce(key: str, raw: object, current: object, source: str) -> object:
             if isinstance(raw, float) and not raw.is_integer():
                 raise ValueError
             return int(str(raw)) if not isinstance(raw, int | float) else int(raw)
+        if isinstance(current, tuple):
+            items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+            items = [i.strip() if isinstance(i, str) else i for i in items]
+            items = [i for i in items if i != ""]
+            if key.endswith("_mm"):
+                return tuple(float(i) for i in items)  # type: ignore[arg-type]
+            return tuple(str(i) for i in items)
         if isinstance(current, float):
             if isinstance(raw, str) and raw.strip().endswith("%"):
                 return float(raw.strip()[:-1]) / 100.0

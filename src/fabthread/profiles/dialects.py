@@ -26,6 +26,7 @@ COMMAND_FIELDS: frozenset[str] = frozenset(
 )
 _FIELD = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _WORD = r"[A-Z][A-Z0-9_.]{0,63}"
+_TOOL = re.compile(r"\{\s*tool\s*\}")
 
 #: Words every supported FDM firmware (Marlin, Klipper, RRF) accepts: motion, positioning,
 #: dwell, homing, extrusion mode, motors off. A dialect's ``extra_words`` and the commands in
@@ -95,15 +96,24 @@ def check_file(doc: dict[str, Any], source: str) -> None:
     check_shape(doc, SCHEMA, source)
 
 
-def dialect_words(dialect: Dialect) -> frozenset[str]:
+def dialect_words(dialect: Dialect, tool_count: int = 1) -> frozenset[str]:
     """Every command word ``dialect`` knows: core words, its command templates' first words
-    (``T{tool}`` counts as ``T``) and its ``extra_words``."""
+    and its ``extra_words``.
+
+    A first word made with the ``{tool}`` field stands for one word per tool: ``T{tool}`` gives
+    ``T0`` .. ``T<tool_count - 1>`` (a bare ``T`` is not a command any firmware takes). Other
+    fields at the end of a first word are cut (``M486`` from ``M486{id}``)."""
     words = set(CORE_WORDS) | set(dialect.extra_words)
     for key in COMMANDS:
         text = getattr(dialect, key)
         for line in text.splitlines():
             head = line.split(";")[0].split()
-            if head:
+            if not head:
+                continue
+            if _TOOL.search(head[0]):
+                for tool in range(max(tool_count, 1)):
+                    words.add(_TOOL.sub(str(tool), head[0]))
+            else:
                 words.add(re.sub(r"\{[^{}]*\}$", "", head[0]))
     return frozenset(words)
 

@@ -30,86 +30,76 @@ class IslandPlan:
     """One connected region of a layer.
 
     outline: the island (µm). loops: per perimeter level (0 = external), the rings
-    (int64 (n, 2) µm) of that level. fill: where infill goes (µm). tiny: True when the island
-    is too thin for even the external perimeter; then ``loops[0]`` holds its outline and the
-    whole island's volume is extruded along it.
+    (int64 (n, 2) µm) of that level. fill: where infill goes (µm). gaps: the parts of the
+    island that no perimeter and no infill reaches because they are narrower than a line
+    (thin walls and gaps between loops), to be filled with centre lines of variable width.
+    tiny: True when the island is too thin for even the external perimeter (then ``loops`` is
+    empty and ``gaps`` is the whole island).
     """
 
     outline: BaseGeometry
     loops: tuple[tuple[np.ndarray, ...], ...]
     fill: BaseGeometry
     tiny: bool = False
+    gaps: BaseGeometry = pg.EMPTY
 
 
 def plan_island(
-    island: BaseGeometry, perimeters: int, width_mm: float, spacing: float
+    island: BaseGeometry,
+    perimeters: int,
+    width_mm: float,
+    spacing: float,
+    *,
+    gap_fill: bool = True,
 ) -> IslandPlan:
-    """Perimeter loops and infill region of one island.
+    """Perimeter loops, infill region and gaps of one island.
 
     The external perimeter's centre line is the outline offset inward by half the width, the
     next ones by one spacing each; the infill region is the last loop offset by half a spacing
     (with no perimeters: the outline offset by (w - s)/2), so every line deposits a band one
-    spacing wide and 100 % infill fills the part's volume.
+    spacing wide and 100 % infill fills the part's volume (the infill/perimeter overlap is
+    the infill's business: it extends line ends, see ``infill.hatch``).
+
+    A loop only runs where its band fits without overlapping itself: loop k's centre region
+    is opened by half a spacing, and what the opening removes (walls too thin for the loop)
+    becomes gap. Gaps (when ``gap_fill``): the island minus what the external loop covers,
+    and between loops k and k + 1 the inside of loop k minus what loop k + 1 covers; when
+    fewer loops fit than asked, the whole inside of the last one.
     """
     w_um = width_mm * pg.UM_PER_MM
     s_um = spacing * pg.UM_PER_MM
-    levels: list[tuple[np.ndarray, ...]] = []
-    for k in range(perimeters):
-        level = pg.offset(island, -(w_um / 2.0 + k * s_um))
-        if level.is_empty:
-            break
-        levels.append(tuple(r for r, _ in pg.rings(level)))
-    if perimeters > 0 and not levels:
-        outline = tuple(r for r, hole in pg.rings(island) if not hole)
-        return IslandPlan(island, (outline,), pg.EMPTY, tiny=True)
+    thin = island if gap_fill else pg.EMPTY
     if perimeters == 0:
         fill = pg.offset(island, -(w_um - s_um) / 2.0)
         if fill.is_empty:
-            outline = tuple(r for r, hole in pg.rings(island) if not hole)
-            return IslandPlan(island, (outline,), pg.EMPTY, tiny=True)
-    else:
-        fill = pg.offset(island, -(w_um / 2.0 + (perimeters - 1) * s_um + s_um / 2.0))
-    return IslandPlan(island, tuple(levels), fill)
-
-
-@dataclass(frozen=True, slots=True)
-class Skins:
-    """Infill regions of one layer (µm): the top surface, other solid infill, sparse infill."""
-
-    top: BaseGeometry
-    solid: BaseGeometry
-    sparse: BaseGeometry
-
-
-def layer_skins(
-    fill: BaseGeometry,
-    outlines: list[BaseGeometry],
-    layer: int,
-    top_layers: int,
-    bottom_layers: int,
-) -> Skins:
-    """Split the infill region ``fill`` of ``layer`` into top surface, solid and sparse.
-
-    Solid is what is not covered by all of the ``top_layers`` layers above, or not supported
-    by all of the ``bottom_layers`` below (outside the stack counts as empty). The top surface
-    is the solid part not covered by the very next layer.
-    """
-    if fill.is_empty:
-        return Skins(pg.EMPTY, pg.EMPTY, pg.EMPTY)
-    n = len(outlines)
-    solid_parts: list[BaseGeometry] = []
-    top = pg.EMPTY
-    if top_layers > 0:
-        above_idx = range(layer + 1, layer + 1 + top_layers)
-        above = pg.intersection_all([outlines[j] if j < n else pg.EMPTY for j in above_idx])
-        solid_parts.append(pg.difference(fill, above))
-        nxt = outlines[layer + 1] if layer + 1 < n else pg.EMPTY
-        top = pg.difference(fill, nxt)
-    if bottom_layers > 0:
-        below_idx = range(layer - bottom_layers, layer)
-        below = pg.intersection_all([outlines[j] if j >= 0 else pg.EMPTY for j in below_idx])
-        solid_parts.append(pg.difference(fill, below))
-    solid_all = pg.union(*solid_parts)
-    solid = pg.difference(solid_all, top)
-    sparse = pg.difference(fill, solid_all)
-    return Skins(top, solid, sparse)
+            return IslandPlan(island, (), pg.EMPTY, tiny=True, gaps=thin)
+        return IslandPlan(island, (), fill)
+    centres: list[BaseGeometry] = []
+    inners: list[BaseGeometry] = []
+    raw = pg.offset(island, -w_um / 2.0)
+    for _ in range(perimeters):
+        if raw.is_empty:
+            break
+        inner = pg.offset(raw, -s_um / 2.0)
+        if inner.is_empty:
+            break
+        centres.append(pg.offset(inner, s_um / 2.0))
+        inners.append(inner)
+        raw = pg.offset(inner, -s_um / 2.0)
+    if not centres:
+        return IslandPlan(island, (), pg.EMPTY, tiny=True, gaps=thin)
+    levels = tuple(tuple(r for r, _ in pg.rings(c)) for c in centres)
+    full = len(centres) == perimeters
+    # when fewer loops fit than asked, what is inside the last one is a gap, not infill
+    fill = inners[-1] if full else pg.EMPTY
+    gaps = pg.EMPTY
+    if gap_fill:
+        pieces = [pg.difference(island, pg.offset(centres[0], w_um / 2.0))]
+        for k in range(len(centres)):
+            if k + 1 < len(centres):
+                pieces.append(pg.difference(inners[k], pg.offset(centres[k + 1], s_um / 2.0)))
+            elif not full:
+                pieces.append(inners[k])
+        # the pieces lie at different depths, so they do not overlap: no boolean needed
+        gaps = pg.disjoint_union(pieces)
+    return IslandPlan(island, levels, fill, gaps=gaps)

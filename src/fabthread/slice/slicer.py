@@ -1,80 +1,40 @@
-"""The FDM slicer: Part -> LayerStack -> perimeters, skins, infill, skirt -> Toolpath.
+"""The FDM slicer: Part -> LayerStack -> walls, gap fill, skins, bridges, infill -> Toolpath.
 
-Per layer: plan each island (perimeter loops, infill region), split infill into top surface,
-solid and sparse by comparing with the layers above and below, hatch with rectilinear lines,
-choose seams, order paths greedily by nearest neighbour and turn them into moves.
+Per layer: plan each island (perimeter loops, gaps, infill region), split the infill into top
+surface, solid, bridges and sparse by comparing with the layers above and below, fill each
+with its pattern, place seams, order islands and paths (nearest neighbour + 2-opt), turn them
+into moves, drop retractions that stay inside an island's infill, and slow down short layers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import shapely
+import shapely.affinity
 from shapely.geometry.base import BaseGeometry
 
 from fabthread.geom import polygons as pg
+from fabthread.geom.medial import Centreline, centrelines
 from fabthread.model.part import Part
 from fabthread.model.settings import SliceSettings
 from fabthread.model.toolpath import MoveKind, Toolpath
-from fabthread.slice.infill import rectilinear
-from fabthread.slice.kernels.order import build_moves, order_paths
-from fabthread.slice.regions import (
-    IslandPlan,
-    cross_section_mm2,
-    layer_skins,
-    plan_island,
-    spacing_mm,
-)
+from fabthread.slice.arrange import copy_names, replicate_layer
+from fabthread.slice.cooling import slow_down
+from fabthread.slice.infill import hatch, pattern_paths
+from fabthread.slice.kernels.order import build_moves, improve_order, order_paths
+from fabthread.slice.paths import LayerPaths
+from fabthread.slice.regions import IslandPlan, cross_section_mm2, plan_island, spacing_mm
+from fabthread.slice.seams import seam_loop
 from fabthread.slice.sections import slice_layers
+from fabthread.slice.skins import Skins, classify_skins, window_intersections
+from fabthread.slice.supports import plan_supports, support_lines_mm
 
 Progress = Callable[[int, int], None]
 
-
-@dataclass
-class _Paths:
-    """Paths of one layer, collected before ordering (mutable scratch, never leaves here)."""
-
-    pts: list[np.ndarray] = field(default_factory=list)  # float64 (n, 2) mm
-    kind: list[int] = field(default_factory=list)
-    mm3_per_mm: list[float] = field(default_factory=list)
-    feed: list[float] = field(default_factory=list)
-    reversible: list[bool] = field(default_factory=list)
-    group: list[int] = field(default_factory=list)
-    obj: list[int] = field(default_factory=list)
-
-    def add(
-        self,
-        pts: np.ndarray,
-        kind: int,
-        mm3: float,
-        feed: float,
-        rev: bool,
-        group: int,
-        obj: int = 0,
-    ) -> None:
-        self.pts.append(pts)
-        self.kind.append(kind)
-        self.mm3_per_mm.append(mm3)
-        self.feed.append(feed)
-        self.reversible.append(rev)
-        self.group.append(group)
-        self.obj.append(obj)
-
-    def add_lines(self, seg: np.ndarray, kind: int, mm3: float, feed: float, group: int) -> None:
-        for row in seg:
-            self.add(row.reshape(2, 2), kind, mm3, feed, True, group)
-
-
-def _seam_loop(loop_um: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """The loop (µm ring) in mm, started at the vertex nearest to any of ``targets`` (k, 2) mm
-    and closed (first point repeated)."""
-    xy = loop_um.astype(np.float64) / pg.UM_PER_MM
-    d = ((xy[:, None, :] - targets[None, :, :]) ** 2).sum(axis=2).min(axis=1)
-    i = int(np.argmin(d))
-    rolled = np.roll(xy, -i, axis=0)
-    return np.vstack([rolled, rolled[:1]])
+#: Sub-groups of an island, printed in this order (perimeter levels come first).
+_GAP, _SOLID, _SPARSE, _BRIDGE, _TOP = range(5)
 
 
 def slice_part(
@@ -83,114 +43,295 @@ def slice_part(
     *,
     retract_min_travel_mm: float = 1.5,
     progress: Progress | None = None,
+    copies: Sequence[tuple[float, float]] = (),
 ) -> Toolpath:
     """Slice a part that already sits on the bed (z-min = 0) into an FDM toolpath.
 
     Coordinates are machine mm; feeds mm/min; ``extrude_mm3`` = line cross-section × length.
-    object_id 0 is the part, -1 the skirt. ``progress(done, total)`` is called per layer.
+    object_id 0 is the part, -1 the skirt. A travel retracts when it is longer than
+    ``retract_min_travel_mm`` and leaves the island's infill region (a move to another island
+    or across a perimeter). ``progress(done, total)`` is called per layer.
+
+    ``copies``: (dx, dy) mm offsets, e.g. from ``arrange.arrange_copies``: the part is sliced
+    once and every layer prints each copy (object_id k, named ``copy_{k+1}``) in
+    nearest-neighbour order, one skirt around them all.
     """
-    settings.validate("slice settings")
-    stack, outlines = slice_layers(part, settings)
+    s = settings
+    s.validate("slice settings")
+    stack, outlines = slice_layers(part, s)
     n_layers = len(stack)
     lo, hi = part.bounds_mm
     corner = np.array([[lo[0], hi[1]]])  # rear-left: where aligned seams start
-    s = settings
-    rows: list[tuple] = []  # per layer: xy, feed, kind, mm3, retract, obj, layer, z
-    pos = (0.0, 0.0)
+    above = window_intersections(outlines, s.top_layers)
+    below = window_intersections(outlines, s.bottom_layers)
+    supports = (
+        plan_supports(
+            outlines,
+            stack.z_mm,
+            stack.height_mm,
+            angle_deg=s.support_angle_deg,
+            line_width_mm=s.extrusion_width_mm,
+        )
+        if s.supports
+        else None
+    )
+    rows: list[tuple] = []
+    pos = (float(corner[0, 0]), float(corner[0, 1]))
     prev_seams = corner
+    fresh = True  # no seams to align with yet
+    prev_cache: dict[bytes, tuple[IslandPlan, list[Centreline]]] = {}
     for li in range(n_layers):
         first = li == 0
         h = float(stack.height_mm[li])
         w = s.first_layer_width_mm if first else s.extrusion_width_mm
         sp = spacing_mm(w, h)
         area = cross_section_mm2(w, h)
-        speed = (lambda v: s.first_layer_mm_s * 60.0) if first else (lambda v: v * 60.0)
-        paths = _Paths()
-        if first and s.skirt_loops > 0 and not outlines[0].is_empty:
-            hull = shapely.convex_hull(outlines[0])
-            for k in range(s.skirt_loops):
-                ring = pg.offset_round(hull, (s.skirt_distance_mm + w / 2 + k * sp) * pg.UM_PER_MM)
-                for loop, _ in pg.rings(ring):
-                    paths.add(
-                        _seam_loop(loop, corner),
-                        MoveKind.SKIRT,
-                        area,
-                        speed(s.perimeter_mm_s),
-                        False,
-                        0,
-                        obj=-1,
-                    )
-        plans = [plan_island(isl, s.perimeters, w, sp) for isl in pg.islands(outlines[li])]
-        fill = pg.union(*[p.fill for p in plans])
-        skins = layer_skins(fill, outlines, li, s.top_layers, s.bottom_layers)
-        lines = _infill_lines(skins, li, s, sp)
-        seams: list[np.ndarray] = []
+
+        def speed(v: float, first: bool = first) -> float:
+            return (s.first_layer_mm_s if first else v) * 60.0
+
+        paths = LayerPaths()
+        shared = LayerPaths() if copies else paths
+        if first:
+            base = outlines[0]
+            if supports is not None and not supports[0].is_empty:
+                base = pg.union(base, supports[0].footprint)
+            _skirt_and_brim(
+                paths, shared, base, s, w, sp, area, speed(s.perimeter_mm_s), corner, copies
+            )
+        if supports is not None:
+            # support is printed before the part on each layer (group 0, with the brim)
+            for kind, seg, v in support_lines_mm(
+                supports[li], support_mm_s=s.infill_mm_s, interface_mm_s=s.solid_infill_mm_s
+            ):
+                for row in seg:
+                    paths.add(row.reshape(2, 2), kind, area, speed(v), True, 0)
+        # consecutive layers of prismatic parts repeat islands: plan each distinct one once
+        cache: dict[bytes, tuple[IslandPlan, list[Centreline]]] = {}
+        plans: list[IslandPlan] = []
+        gap_lines: list[list[Centreline]] = []
+        for isl in pg.islands(outlines[li]):
+            key = shapely.to_wkb(isl) + np.array([w, sp]).tobytes()
+            hit = prev_cache.get(key) or cache.get(key)
+            if hit is None:
+                plan = plan_island(isl, s.perimeters, w, sp, gap_fill=s.gap_fill)
+                hit = (plan, _gap_centrelines(plan, w))
+            cache[key] = hit
+            plans.append(hit[0])
+            gap_lines.append(hit[1])
+        prev_cache = cache
+        fill = pg.disjoint_union([p.fill for p in plans])
+        skins = classify_skins(
+            fill,
+            outlines,
+            li,
+            above,
+            below,
+            s.top_layers,
+            s.bottom_layers,
+            spacing_um=sp * pg.UM_PER_MM,
+        )
+        infill = _infill_paths(skins, li, float(stack.z_mm[li]), s, sp, w)
+        owner = _owners(plans, [p[1][0] for p in infill])
         rank = _island_order(plans, pos)
+        seams: list[np.ndarray] = []
+        n_sub = s.perimeters + 5
+        target = prev_seams
         for r, ii in enumerate(rank):
             plan = plans[ii]
-            base = 1 + r * (s.perimeters + 2)
-            if plan.tiny:
-                isl_area = pg.area_mm2(plan.outline)
-                for loop in plan.loops[0]:
-                    pts = _seam_loop(loop, prev_seams)
-                    length = float(np.hypot(*np.diff(pts, axis=0).T).sum())
-                    if length <= 0:
-                        continue
-                    seams.append(pts[0])
-                    paths.add(
-                        pts,
-                        MoveKind.EXTERNAL_PERIMETER,
-                        isl_area * h / length / len(plan.loops[0]),
-                        speed(s.external_perimeter_mm_s),
-                        False,
-                        base,
-                    )
-                continue
+            base = 1 + r * n_sub
             for k, level in enumerate(plan.loops):
-                sub = k if s.external_perimeter_first else s.perimeters - 1 - k
+                sub = k if s.external_perimeter_first else len(plan.loops) - 1 - k
                 loop_kind = MoveKind.EXTERNAL_PERIMETER if k == 0 else MoveKind.PERIMETER
                 v = s.external_perimeter_mm_s if k == 0 else s.perimeter_mm_s
                 for loop in level:
-                    pts = _seam_loop(loop, prev_seams)
+                    if s.seam_position == "nearest" and seams:
+                        target = np.array(seams[-1:])
+                    pts = seam_loop(loop, s.seam_position, target, fresh=fresh)
                     seams.append(pts[0])
-                    paths.add(pts, loop_kind, area, speed(v), False, base + sub)
-            for kind, seg, v in lines:
-                mine = _lines_in(seg, plan.outline)
-                paths.add_lines(seg[mine], kind, area, speed(v), base + s.perimeters)
+                    paths.add(pts, loop_kind, area, speed(v), False, base + sub, island=ii)
+            _gap_fill(paths, gap_lines[ii], h, speed(s.gap_fill_mm_s), base + s.perimeters, ii)
+            for (kind, line, v, sub, flow), who in zip(infill, owner, strict=True):
+                if who == ii:
+                    paths.add(
+                        line,
+                        kind,
+                        flow * area,
+                        speed(v),
+                        True,
+                        base + s.perimeters + 1 + sub,
+                        island=ii,
+                        fixed=sub == _TOP - 1 and s.monotonic_top,
+                    )
         if seams:
             prev_seams = np.array(seams)
-        rows.append(_layer_moves(paths, pos, li, float(stack.z_mm[li]), s, retract_min_travel_mm))
-        if len(rows[-1][0]):
-            pos = (float(rows[-1][0][-1, 0]), float(rows[-1][0][-1, 1]))
+            fresh = False
+        z = float(stack.z_mm[li])
+        if copies:
+            moves = _copies_moves(paths, shared, pos, li, z, s, retract_min_travel_mm, plans, sp,
+                                  copies)  # fmt: skip
+        else:
+            moves = _layer_moves(paths, pos, li, z, s, retract_min_travel_mm)
+            moves = _keep_needed_retractions(moves, paths, plans, sp)
+        if s.min_layer_time_s > 0:
+            moves = (moves[0], slow_down(moves[0], moves[1], moves[2], pos, s), *moves[2:])
+        rows.append(moves)
+        if len(moves[0]):
+            pos = (float(moves[0][-1, 0]), float(moves[0][-1, 1]))
         if progress is not None:
             progress(li + 1, n_layers)
-    return _toolpath(rows, stack.z_mm, stack.height_mm, part.name)
+    names = tuple(copy_names(len(copies))) if copies else (part.name,)
+    return _toolpath(rows, stack.z_mm, stack.height_mm, names, _color_changes(stack.z_mm, s))
 
 
-def _infill_lines(
-    skins, layer: int, s: SliceSettings, sp: float
-) -> list[tuple[int, np.ndarray, float]]:
-    """(kind, lines float64 (S, 4) mm, speed mm/s) of the top, solid and sparse regions."""
+def _copies_moves(
+    paths: LayerPaths,
+    shared: LayerPaths,
+    pos: tuple[float, float],
+    layer: int,
+    z: float,
+    s: SliceSettings,
+    retract_min: float,
+    plans: list[IslandPlan],
+    sp: float,
+    copies: Sequence[tuple[float, float]],
+) -> tuple:
+    """One layer of several copies: the shared paths (skirt) first, then the copy's moves
+    replicated at every offset by ``arrange.replicate_layer``."""
+    first = _layer_moves(shared, pos, layer, z, s, retract_min)
+    at = (float(first[0][-1, 0]), float(first[0][-1, 1])) if len(first[0]) else pos
+    dx, dy = copies[0]
+    one = _layer_moves(paths, (at[0] - dx, at[1] - dy), layer, z, s, retract_min)
+    one = _keep_needed_retractions(one, paths, plans, sp)
+    xy, feed, kind, mm3, retract, obj = one[:6]
+    rep = replicate_layer(
+        xy, feed, kind, mm3, retract, obj, copies, pos=at, retract_min_travel_mm=retract_min
+    )
+    cat = [np.concatenate([first[k], rep[k]]) for k in range(6)]
+    return (*cat, layer, z, np.zeros(len(cat[0]), np.int64))
+
+
+def _skirt_and_brim(
+    paths: LayerPaths,
+    shared: LayerPaths,
+    outline: BaseGeometry,
+    s: SliceSettings,
+    w: float,
+    sp: float,
+    area: float,
+    feed: float,
+    corner: np.ndarray,
+    copies: Sequence[tuple[float, float]] = (),
+) -> None:
+    """Brim loops around the outer contours (object 0, kind SKIRT, from the part outward)
+    and skirt loops (object -1) around the first layer and its brim."""
+    if outline.is_empty:
+        return
+    outer = pg.union(*[shapely.Polygon(p.exterior) for p in pg.islands(outline)])
+    n_brim = int(round(s.brim_width_mm / sp)) if s.brim_width_mm > 0 else 0
+    for k in range(n_brim):
+        ring = pg.offset(outer, (w / 2 + k * sp) * pg.UM_PER_MM)
+        for loop, hole in pg.rings(ring):
+            if not hole:
+                paths.add(
+                    seam_loop(loop, "aligned", corner), MoveKind.SKIRT, area, feed, False, 0, obj=0
+                )
+    reach = outer if n_brim == 0 else pg.offset(outer, n_brim * sp * pg.UM_PER_MM)
+    if copies:
+        reach = pg.union(
+            *[shapely.affinity.translate(reach, dx * pg.UM_PER_MM, dy * pg.UM_PER_MM)
+              for dx, dy in copies]
+        )  # fmt: skip
+    if s.skirt_loops > 0:
+        hull = shapely.convex_hull(reach)
+        for k in range(s.skirt_loops):
+            ring = pg.offset_round(hull, (s.skirt_distance_mm + w / 2 + k * sp) * pg.UM_PER_MM)
+            for loop, _ in pg.rings(ring):
+                shared.add(
+                    seam_loop(loop, "aligned", corner),
+                    MoveKind.SKIRT,
+                    area,
+                    feed,
+                    False,
+                    -1 - k,
+                    obj=-1,
+                )
+
+
+def _gap_centrelines(plan: IslandPlan, w: float) -> list[Centreline]:
+    if plan.gaps.is_empty:
+        return []
+    w_um = w * pg.UM_PER_MM
+    return centrelines(
+        plan.gaps, sample_um=w_um / 3.0, min_area_um2=(0.05 * w_um) ** 2, small_area_um2=w_um**2
+    )
+
+
+def _gap_fill(
+    paths: LayerPaths, lines: list[Centreline], h: float, feed: float, group: int, island: int
+) -> None:
+    """Centre lines of the island's gaps, each segment extruding its local width, scaled so
+    every gap piece gets exactly its own volume (area × layer height)."""
+    for cl in lines:
+        xy = cl.points_um / pg.UM_PER_MM
+        seg_len = np.hypot(*np.diff(xy, axis=0).T)
+        weight = float((seg_len * cl.width_um).sum())
+        if weight <= 0:
+            continue
+        rate = cl.share_um2 / pg.UM_PER_MM**2 * h * cl.width_um / weight  # mm³ per mm
+        paths.add(xy, MoveKind.GAP_FILL, rate, feed, True, group, island=island)
+
+
+def _infill_paths(
+    skins: Skins, layer: int, z: float, s: SliceSettings, sp: float, width_mm: float
+) -> list[tuple[int, np.ndarray, float, int, float]]:
+    """(kind, polyline mm, speed mm/s, sub-group - 1, flow factor) of every infill path."""
     sp_um = sp * pg.UM_PER_MM
     solid_angle = 45.0 if layer % 2 == 0 else 135.0
-    out = [
-        (MoveKind.TOP_SOLID, rectilinear(skins.top, solid_angle, sp_um), s.top_solid_mm_s),
-        (MoveKind.SOLID_INFILL, rectilinear(skins.solid, solid_angle, sp_um), s.solid_infill_mm_s),
-    ]
-    if s.infill_density > 0:
-        angle = s.infill_angle_deg + (90.0 if layer % 2 else 0.0)
-        sparse = rectilinear(skins.sparse, angle, sp_um / s.infill_density)
-        out.append((MoveKind.SPARSE_INFILL, sparse, s.infill_mm_s))
-    return [(k, seg, v) for k, seg, v in out if len(seg)]
+    out: list[tuple[int, np.ndarray, float, int, float]] = []
+    link = 3.0 * sp_um
+    ext = s.infill_overlap * width_mm * pg.UM_PER_MM
+    for line, f in hatch(skins.solid, solid_angle, sp_um, link_um=link, extend_um=ext):
+        out.append((MoveKind.SOLID_INFILL, line, s.solid_infill_mm_s, _SOLID - 1, f))
+    if s.infill_density > 0 and not skins.sparse.is_empty:
+        if s.infill_density >= 0.999 and s.infill_pattern == "rectilinear":
+            sparse = hatch(skins.sparse, solid_angle, sp_um, link_um=link, extend_um=ext)
+        else:
+            sparse = [
+                (p, 1.0)
+                for p in pattern_paths(
+                    skins.sparse,
+                    s.infill_pattern,
+                    s.infill_density,
+                    s.infill_angle_deg,
+                    layer,
+                    z,
+                    sp,
+                    link_um=s.infill_anchor_mm * pg.UM_PER_MM,
+                )
+            ]
+        for line, f in sparse:
+            out.append((MoveKind.SPARSE_INFILL, line, s.infill_mm_s, _SPARSE - 1, f))
+    for region, angle in skins.bridges:
+        for line, f in hatch(region, angle, sp_um, link_um=link, extend_um=ext):
+            bflow = f * s.bridge_flow_ratio
+            out.append((MoveKind.BRIDGE, line, s.bridge_mm_s, _BRIDGE - 1, bflow))
+    top_link = 0.0 if s.monotonic_top else link
+    for line, f in hatch(skins.top, solid_angle, sp_um, link_um=top_link, extend_um=ext):
+        out.append((MoveKind.TOP_SOLID, line, s.top_solid_mm_s, _TOP - 1, f))
+    return out
 
 
-def _lines_in(seg: np.ndarray, outline: BaseGeometry) -> np.ndarray:
-    """bool (S,): lines whose midpoint lies in ``outline`` (µm)."""
-    if len(seg) == 0:
-        return np.zeros(0, dtype=bool)
-    mx = (seg[:, 0] + seg[:, 2]) * (pg.UM_PER_MM / 2.0)
-    my = (seg[:, 1] + seg[:, 3]) * (pg.UM_PER_MM / 2.0)
-    return shapely.intersects_xy(outline, mx, my)
+def _owners(plans: list[IslandPlan], first_points: list[np.ndarray]) -> np.ndarray:
+    """int (n,): index of the island each point (mm) lies in (nearest island if none)."""
+    if not first_points:
+        return np.zeros(0, dtype=np.int64)
+    if len(plans) == 1:
+        return np.zeros(len(first_points), dtype=np.int64)
+    xy = np.array(first_points) * pg.UM_PER_MM
+    pts = shapely.points(xy)
+    tree = shapely.STRtree([p.outline for p in plans])
+    return np.asarray(tree.query_nearest(pts, all_matches=False)[1], dtype=np.int64)
 
 
 def _island_order(plans: list[IslandPlan], pos: tuple[float, float]) -> list[int]:
@@ -201,50 +342,59 @@ def _island_order(plans: list[IslandPlan], pos: tuple[float, float]) -> list[int
         np.array([shapely.get_coordinates(shapely.get_exterior_ring(p.outline))[0] for p in plans])
         / pg.UM_PER_MM
     )
+    n = len(plans)
     order, _ = order_paths(
-        ref, ref, np.zeros(len(plans), bool), np.zeros(len(plans), np.int64), pos[0], pos[1]
+        ref, ref, np.zeros(n, bool), np.zeros(n, np.int64), np.zeros(n, bool), pos[0], pos[1]
     )
     return [int(i) for i in order]
 
 
 def _layer_moves(
-    paths: _Paths,
+    paths: LayerPaths,
     pos: tuple[float, float],
     layer: int,
     z: float,
     s: SliceSettings,
     retract_min: float,
 ) -> tuple:
+    """(xy, feed, kind, mm3, retract, obj, layer, z, path) of one layer's moves; ``path`` is
+    the index (into ``paths``) of the path each move belongs to."""
     n = len(paths.pts)
     if n == 0:
+        e = np.zeros(0)
         return (
             np.zeros((0, 2)),
-            np.zeros(0),
+            e,
             np.zeros(0, np.uint8),
-            np.zeros(0),
+            e,
             np.zeros(0, bool),
             np.zeros(0, np.int16),
             layer,
             z,
+            np.zeros(0, np.int64),
         )
     group = np.array(paths.group, dtype=np.int64)
-    # stable sort by group so the kernel sees contiguous groups
-    perm = np.argsort(group, kind="stable")
+    perm = np.argsort(group, kind="stable")  # contiguous groups for the kernel
     pts = [paths.pts[i] for i in perm]
     lengths = np.array([len(p) for p in pts], dtype=np.int64)
     start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     allpts = np.ascontiguousarray(np.concatenate(pts), dtype=np.float64)
+    rates = np.ascontiguousarray(np.concatenate([paths.rate[i] for i in perm]))
     firsts = allpts[start[:-1]]
     lasts = allpts[start[1:] - 1]
     rev = np.array(paths.reversible, dtype=bool)[perm]
-    order, flipped = order_paths(firsts, lasts, rev, group[perm], pos[0], pos[1])
+    fixed = np.array(paths.fixed, dtype=bool)[perm]
+    order, flipped = order_paths(firsts, lasts, rev, group[perm], fixed, pos[0], pos[1])
+    order, flipped = improve_order(
+        firsts, lasts, rev, group[perm], fixed, order, flipped, pos[0], pos[1], 24, 3
+    )
     xy, feed, kind, mm3, retract, path = build_moves(
         allpts,
         start,
         order,
         flipped,
         np.array(paths.kind, dtype=np.uint8)[perm],
-        np.array(paths.mm3_per_mm, dtype=np.float64)[perm],
+        rates,
         np.array(paths.feed, dtype=np.float64)[perm],
         pos[0],
         pos[1],
@@ -253,10 +403,61 @@ def _layer_moves(
         True,
     )
     obj = np.array(paths.obj, dtype=np.int16)[perm][path]
-    return xy, feed, kind, mm3, retract, obj, layer, z
+    return xy, feed, kind, mm3, retract, obj, layer, z, perm[path]
 
 
-def _toolpath(rows: list[tuple], z_mm: np.ndarray, h_mm: np.ndarray, name: str) -> Toolpath:
+def _keep_needed_retractions(
+    moves: tuple, paths: LayerPaths, plans: list[IslandPlan], sp: float
+) -> tuple:
+    """Clear the retract flag of travels that start and end in the same island and stay
+    inside its infill region (grown to reach the innermost loop): oozing there is hidden."""
+    xy, retract, path = moves[0], moves[4], moves[8]
+    kind = moves[2]
+    cand = np.nonzero(retract & (kind == MoveKind.TRAVEL))[0]
+    cand = cand[cand > 0]
+    if len(cand) == 0:
+        return moves
+    island = np.array(paths.island, dtype=np.int64)
+    src = island[path[cand - 1]]
+    dst = island[path[cand]]
+    same = (src == dst) & (src >= 0)
+    if not same.any():
+        return moves
+    retract = retract.copy()
+    for ii in np.unique(src[same]):
+        rows = cand[same & (src == ii)]
+        region = plans[ii].fill
+        if region.is_empty:
+            continue
+        inside = pg.offset(region, 0.75 * sp * pg.UM_PER_MM)
+        shapely.prepare(inside)
+        seg = np.stack([xy[rows - 1], xy[rows]], axis=1) * pg.UM_PER_MM
+        ok = shapely.covered_by(shapely.linestrings(seg), inside)
+        retract[rows[ok]] = False
+    return (*moves[:4], retract, *moves[5:])
+
+
+def _color_changes(z_mm: np.ndarray, s: SliceSettings) -> tuple[tuple[int, str], ...]:
+    """(layer index, color) for each ``color_change_z_mm``: the change comes before the first
+    layer that prints above that height."""
+    out: list[tuple[int, str]] = []
+    for i, z in enumerate(s.color_change_z_mm):
+        bottoms = np.r_[0.0, z_mm[:-1]]
+        layer = int(np.searchsorted(bottoms, z - 1e-6, side="left"))
+        if 0 < layer < len(z_mm):
+            name = s.color_change_names[i] if i < len(s.color_change_names) else f"color {i + 2}"
+            if not out or out[-1][0] != layer:
+                out.append((layer, name))
+    return tuple(out)
+
+
+def _toolpath(
+    rows: list[tuple],
+    z_mm: np.ndarray,
+    h_mm: np.ndarray,
+    names: tuple[str, ...],
+    color_changes: tuple[tuple[int, str], ...],
+) -> Toolpath:
     n = sum(len(r[0]) for r in rows)
     xyz = np.zeros((n, 3))
     layer = np.zeros(n, np.int32)
@@ -284,5 +485,6 @@ def _toolpath(rows: list[tuple], z_mm: np.ndarray, h_mm: np.ndarray, name: str) 
         tool=np.zeros(n, np.int8),
         layer_z_mm=z_mm,
         layer_height_mm=h_mm,
-        object_names=(name,),
+        object_names=names,
+        color_changes=color_changes,
     )

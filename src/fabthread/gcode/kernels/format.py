@@ -3,6 +3,10 @@
 Numbers arrive as scaled integers (coordinates and feeds in 1e-3 units, E in 1e-5 units) that
 Python rounded once; the kernel only writes digits. Trailing zeros are dropped ("X10.5",
 "F2400"), as slicers do, to keep files small.
+
+Besides lines (G0/G1) a row can be an arc (G2/G3 with I/J, from ``kernels/arcs.py``) or be
+skipped (absorbed into the arc before it), and can be preceded by one of a few fixed lines
+(acceleration commands) that the caller rendered.
 """
 
 from __future__ import annotations
@@ -14,6 +18,12 @@ from numba import njit
 MODE_TRAVEL = 0  # G0 X Y [Z] [F]
 MODE_EXTRUDE = 1  # G1 X Y [Z] E [F]
 MODE_MOVE = 2  # G1 X Y [Z] [F], no extrusion (wipe)
+
+# Arc codes per row.
+ARC_NONE = 0  # a line
+ARC_SKIP = 1  # nothing: the row is part of the arc written for an earlier row
+ARC_CW = 2  # G2 X Y I J E [F]: clockwise arc (MODE_EXTRUDE rows only)
+ARC_CCW = 3  # G3 ...: counter-clockwise
 
 _ROW_MAX = 1024  # upper bound of the bytes one row can produce (5 lines of 5 words)
 
@@ -86,6 +96,11 @@ def format_moves(
     q_unret_feed: int,
     q_hop: int,
     q_zmax: int,
+    arc: np.ndarray,
+    q_ij: np.ndarray,
+    pre: np.ndarray,
+    pre_text: np.ndarray,
+    pre_start: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Write one block of G-code lines per toolpath row.
 
@@ -94,24 +109,39 @@ def format_moves(
     mode: uint8 (n,) MODE_*; retract: bool (n,) retract before and unretract after the row
     (travels). q_ret_len (mm * 1e5), q_ret_feed / q_unret_feed (mm/min * 1000): retraction;
     q_hop, q_zmax (mm * 1000): z-hop height (0: none) and the highest Z the hop may reach.
+    arc: uint8 (n,) ARC_* per row; q_ij: int64 (n, 2) arc centre minus start point in µm (for
+    ARC_CW/ARC_CCW rows). pre: int64 (n,) index of a line to write before the row (-1: none);
+    pre_text: uint8 (m,) those lines, concatenated, each ending in "\\n"; pre_start: int64
+    (k + 1,) offsets of line k in pre_text.
 
     F is written only when it changes, Z only when it changes (the first row always writes
     both). Returns ``buf`` uint8 (bytes,) ASCII text and ``row_start`` int64 (n + 1,): row i
     is ``buf[row_start[i]:row_start[i + 1]]``, each line ending in "\\n".
     """
     n = q_xyz.shape[0]
-    buf = np.empty(n * 48 + 4 * _ROW_MAX, dtype=np.uint8)
+    pre_max = 0
+    for k in range(pre_start.shape[0] - 1):
+        pre_max = max(pre_max, pre_start[k + 1] - pre_start[k])
+    buf = np.empty(n * 48 + 4 * _ROW_MAX + pre_max, dtype=np.uint8)
     row_start = np.empty(n + 1, dtype=np.int64)
     pos = 0
     cur_f = -1
     cur_z = 0
     z_known = False
     for i in range(n):
-        if pos + _ROW_MAX > buf.shape[0]:
+        if pos + _ROW_MAX + pre_max > buf.shape[0]:
             bigger = np.empty(buf.shape[0] * 2, dtype=np.uint8)
             bigger[:pos] = buf[:pos]
             buf = bigger
         row_start[i] = pos
+        a = arc[i]
+        if a == ARC_SKIP:
+            continue
+        p = pre[i]
+        if p >= 0:
+            for t in range(pre_start[p], pre_start[p + 1]):
+                buf[pos] = pre_text[t]
+                pos += 1
         x = q_xyz[i, 0]
         y = q_xyz[i, 1]
         z = q_xyz[i, 2]
@@ -145,13 +175,20 @@ def format_moves(
                     z_known = True
                 travel_z = zh
         # the move itself
-        pos = _put_cmd(buf, pos, 0 if m == MODE_TRAVEL else 1)
+        is_arc = (a == ARC_CW or a == ARC_CCW) and m == MODE_EXTRUDE
+        if is_arc:
+            pos = _put_cmd(buf, pos, a)
+        else:
+            pos = _put_cmd(buf, pos, 0 if m == MODE_TRAVEL else 1)
         pos = _put_word(buf, pos, 88, x, 3)  # X
         pos = _put_word(buf, pos, 89, y, 3)  # Y
         if not z_known or travel_z != cur_z:
             pos = _put_word(buf, pos, 90, travel_z, 3)
             cur_z = travel_z
             z_known = True
+        if is_arc:
+            pos = _put_word(buf, pos, 73, q_ij[i, 0], 3)  # I
+            pos = _put_word(buf, pos, 74, q_ij[i, 1], 3)  # J
         if m == MODE_EXTRUDE:
             pos = _put_word(buf, pos, 69, q_e[i], 5)
         if f != cur_f:

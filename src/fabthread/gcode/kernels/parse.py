@@ -2,8 +2,10 @@
 
 Understood: G0/G1 (lines), G2/G3 (arcs in the XY plane, I/J centre offsets or R radius,
 helical Z), G4 (dwell), G20/G21 (inch/mm), G28 (home: the homed axes become 0), G90/G91,
-G92 (with no axes: all axes zero), M82/M83. Everything else (temperatures, fans, macros such
-as ``PRINT_START``) is skipped. Comments: ``;`` to the end of the line and ``( ... )``; ``N``
+G92 (with no axes: all axes zero), M82/M83, and the acceleration commands: ``M204`` (``S``
+both, ``P`` printing moves, ``T`` travel moves: Marlin's and RRF's reading) and Klipper's
+``SET_VELOCITY_LIMIT ACCEL=``. Everything else (temperatures, fans, macros such as
+``PRINT_START``) is skipped. Comments: ``;`` to the end of the line and ``( ... )``; ``N``
 line numbers and ``*`` checksums are ignored. Words need no spaces between them (``X1Y2``).
 
 E is relative when ``M83`` or ``G91`` is in effect (Marlin and Klipper agree on this).
@@ -26,7 +28,12 @@ ERR_CHAR = 2  # a character that starts no word
 ERR_ARC = 3  # G2/G3 without I/J or R, or with a radius shorter than half the chord
 
 # Slots of the per-line word table.
-_X, _Y, _Z, _E, _F, _I, _J, _R, _P, _S = range(10)
+_X, _Y, _Z, _E, _F, _I, _J, _R, _P, _S, _T = range(11)
+_NSLOT = 11
+
+#: ``SET_VELOCITY_LIMIT`` and its ``ACCEL=`` parameter, upper case.
+_SVL = np.frombuffer(b"SET_VELOCITY_LIMIT", dtype=np.uint8)
+_ACCEL = np.frombuffer(b"ACCEL=", dtype=np.uint8)
 
 
 @njit(cache=True)
@@ -51,6 +58,8 @@ def _slot(c: int) -> int:
         return _P
     if c == 83:
         return _S
+    if c == 84:
+        return _T
     return -1
 
 
@@ -136,6 +145,46 @@ def _starts_with(data: np.ndarray, k: int, end: int, pat: np.ndarray) -> bool:
 
 
 @njit(cache=True)
+def _starts_with_upper(data: np.ndarray, k: int, end: int, pat: np.ndarray) -> bool:
+    """Whether data[k:end] starts with ``pat`` (upper case), ignoring the case of data."""
+    if end - k < pat.shape[0]:
+        return False
+    for t in range(pat.shape[0]):
+        if _upper(data[k + t]) != pat[t]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _accel_param(data: np.ndarray, k: int, end: int) -> float:
+    """The value of the ``ACCEL=`` parameter in data[k:end] (Klipper extended command
+    syntax), or -1 when there is none or it is not a number."""
+    while k < end:
+        if (k == 0 or data[k - 1] == 32 or data[k - 1] == 9) and _starts_with_upper(
+            data, k, end, _ACCEL
+        ):
+            k += _ACCEL.shape[0]
+            v = 0.0
+            nd = 0
+            while k < end and _is_digit(data[k]):
+                v = v * 10.0 + (data[k] - 48)
+                nd += 1
+                k += 1
+            if k < end and data[k] == 46:
+                k += 1
+                scale = 1.0
+                while k < end and _is_digit(data[k]):
+                    v = v * 10.0 + (data[k] - 48)
+                    scale *= 10.0
+                    nd += 1
+                    k += 1
+                v /= scale
+            return v if nd > 0 else -1.0
+        k += 1
+    return -1.0
+
+
+@njit(cache=True)
 def parse_gcode(
     data: np.ndarray,
     marker: np.ndarray,
@@ -150,6 +199,8 @@ def parse_gcode(
     dir0: np.ndarray,
     dir1: np.ndarray,
     radius: np.ndarray,
+    accel_out: np.ndarray,
+    centre_out: np.ndarray,
 ) -> tuple[int, float, int, int, int]:
     """Interpret G-code bytes into the move arrays given (filled from row 0).
 
@@ -161,14 +212,20 @@ def parse_gcode(
     XYZ path length in mm (arc length for arcs); kind uint8 (n,) KIND_*; layer_out int32 (n,)
     (-1 before the first layer); line_out int32 (n,) 1-based; dir0, dir1 float64 (n, 3) unit
     XYZ direction at the start and end of the move (zero for E-only moves); radius float64
-    (n,) of arcs (0 for lines). dir0/dir1/radius rows must be zero on entry.
+    (n,) of arcs (0 for lines); accel_out float64 (n,) the acceleration commanded for the move
+    (mm/s², by M204 or SET_VELOCITY_LIMIT: the printing value for XYZ moves with E, the travel
+    value for XYZ moves without; 0 when none was commanded and for E-only moves); centre_out
+    float64 (n, 2) XY centre of arcs (machine coordinates). dir0/dir1/radius/centre_out rows
+    must be zero on entry.
 
     Returns (count, dwell_s, layers, err, err_line): the number of rows filled, total G4
     dwell in s, the number of layers seen, and 0 or an ERR_* code for line ``err_line``.
     """
-    val = np.zeros(10)
-    seen = np.zeros(10, dtype=np.bool_)
-    flag = np.zeros(10, dtype=np.bool_)
+    val = np.zeros(_NSLOT)
+    seen = np.zeros(_NSLOT, dtype=np.bool_)
+    flag = np.zeros(_NSLOT, dtype=np.bool_)
+    acc_print = 0.0  # commanded accelerations, 0: none yet
+    acc_travel = 0.0
     pos = np.zeros(3)  # machine position
     off = np.zeros(3)  # machine = logical + off
     tgt = np.zeros(3)
@@ -218,6 +275,12 @@ def parse_gcode(
         if k >= b:
             continue
         letter = _upper(data[k])
+        if letter == 83 and _starts_with_upper(data, k, b, _SVL):
+            acc = _accel_param(data, k + _SVL.shape[0], b)
+            if acc > 0.0:
+                acc_print = acc
+                acc_travel = acc
+            continue
         if (letter != 71 and letter != 77) or k + 1 >= b or not _is_digit(data[k + 1]):
             continue  # T, extended commands (PRINT_START ...), blank
         k += 1
@@ -232,6 +295,18 @@ def parse_gcode(
                 abs_e = True
             elif code == 83:
                 abs_e = False
+            elif code == 204:
+                for t in range(_NSLOT):
+                    seen[t] = False
+                    flag[t] = False
+                if _parse_words(data, k, b, val, seen, flag) == 0:
+                    if seen[_S] and val[_S] > 0.0:
+                        acc_print = val[_S]
+                        acc_travel = val[_S]
+                    if seen[_P] and val[_P] > 0.0:
+                        acc_print = val[_P]
+                    if seen[_T] and val[_T] > 0.0:
+                        acc_travel = val[_T]
             continue
         if code == 90:
             abs_xyz = True
@@ -247,12 +322,12 @@ def parse_gcode(
             continue
         if code > 4 and code != 28 and code != 92:
             continue
-        for t in range(10):
+        for t in range(_NSLOT):
             seen[t] = False
             flag[t] = False
         err = _parse_words(data, k, b, val, seen, flag)
         if err == 0 and code != 28:
-            for t in range(10):
+            for t in range(_NSLOT):
                 if flag[t]:
                     err = ERR_NUMBER
         if err != 0:
@@ -317,6 +392,8 @@ def parse_gcode(
         dy = tgt[1] - pos[1]
         dz = tgt[2] - pos[2]
         r_arc = 0.0
+        cx = 0.0
+        cy = 0.0
         if is_arc:
             if seen[_I] or seen[_J]:
                 cx = pos[0] + (val[_I] * units if seen[_I] else 0.0)
@@ -379,6 +456,13 @@ def parse_gcode(
         feed_out[count] = feed
         length[count] = dist
         radius[count] = r_arc
+        if is_arc:
+            centre_out[count, 0] = cx
+            centre_out[count, 1] = cy
+        if dist > 0.0:
+            accel_out[count] = acc_print if de != 0.0 else acc_travel
+        else:
+            accel_out[count] = 0.0
         line_out[count] = line_no
         if dist > 0.0:
             if de > 0.0:

@@ -125,3 +125,79 @@ def plan_times(
         v_in[i] = v0
         v_out[i] = v1
     return times, v_in, v_out
+
+
+@njit(cache=True)
+def planner_rows(
+    length: np.ndarray,
+    e: np.ndarray,
+    feed: np.ndarray,
+    extrude: np.ndarray,
+    dir_start: np.ndarray,
+    dir_end: np.ndarray,
+    radius: np.ndarray,
+    accel_cmd: np.ndarray,
+    max_feed: np.ndarray,
+    max_accel: np.ndarray,
+    print_accel: float,
+    travel_accel: float,
+    default_feed: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What ``plan_times`` needs for the moves that take time (see ``estimate.py``).
+
+    Per move (n,): length (mm, XYZ; arcs by arc length), e (mm of filament), feed (mm/min, 0:
+    never set), extrude (bool: deposits material), dir_start/dir_end (n, 3) unit tangents,
+    radius (arcs, else 0), accel_cmd (mm/s² commanded, 0: none). Limits: max_feed, max_accel
+    float64 (4,) for X, Y, Z, E (mm/s, mm/s²); print_accel, travel_accel (mm/s²); default_feed
+    (mm/min) for moves before any F.
+
+    Returns (index (m,), length (m,), v_max (m,), accel (m,), dir_start (m, 3), dir_end (m, 3))
+    for the m moves with XYZ motion or E; E-only moves get their filament as length, E
+    limits and no direction.
+    """
+    n = length.shape[0]
+    m = 0
+    for i in range(n):
+        if length[i] > 0.0 or e[i] != 0.0:
+            m += 1
+    idx = np.empty(m, dtype=np.int64)
+    out_len = np.empty(m)
+    out_v = np.empty(m)
+    out_acc = np.empty(m)
+    d0 = np.zeros((m, 3))
+    d1 = np.zeros((m, 3))
+    k = 0
+    for i in range(n):
+        L = length[i]
+        ei = e[i]
+        if not (L > 0.0 or ei != 0.0):
+            continue
+        f = feed[i] if feed[i] > 0.0 else default_feed
+        v = f / 60.0
+        idx[k] = i
+        if L > 0.0:
+            acc = print_accel if extrude[i] else travel_accel
+            if accel_cmd[i] > 0.0:
+                acc = accel_cmd[i]
+            for ax in range(3):
+                u = max(abs(dir_start[i, ax]), abs(dir_end[i, ax]))
+                if u > 0.0:
+                    v = min(v, max_feed[ax] / u)
+                    acc = min(acc, max_accel[ax] / u)
+                d0[k, ax] = dir_start[i, ax]
+                d1[k, ax] = dir_end[i, ax]
+            share = abs(ei) / L  # E rides along
+            if share > 0.0:
+                v = min(v, max_feed[3] / share)
+                acc = min(acc, max_accel[3] / share)
+            if radius[i] > 0.0:
+                v = min(v, math.sqrt(acc * radius[i]))
+            out_len[k] = L
+        else:
+            out_len[k] = abs(ei)
+            v = min(v, max_feed[3])
+            acc = max_accel[3]
+        out_v[k] = v
+        out_acc[k] = acc
+        k += 1
+    return idx, out_len, out_v, out_acc, d0, d1

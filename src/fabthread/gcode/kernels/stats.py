@@ -3,15 +3,37 @@ arrays are strided and several times slower on million-row programs)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
 
 @njit(cache=True)
-def masked_bounds(start: np.ndarray, end: np.ndarray, mask: np.ndarray, with_start: bool) -> tuple:
+def _take(lo: np.ndarray, hi: np.ndarray, k: int, v: float) -> None:
+    if v < lo[k]:
+        lo[k] = v
+    if v > hi[k]:
+        hi[k] = v
+
+
+@njit(cache=True)
+def masked_bounds(
+    start: np.ndarray,
+    end: np.ndarray,
+    mask: np.ndarray,
+    with_start: bool,
+    centre: np.ndarray,
+    radius: np.ndarray,
+    dir_start: np.ndarray,
+) -> tuple:
     """(found, lo (3,), hi (3,)): min/max over the end points (and the start points when
     ``with_start``) (float64 (n, 3), mm) of the rows where ``mask`` (bool (n,)) is true;
-    found is False when no row is."""
+    found is False when no row is.
+
+    Arcs (rows with ``radius`` (n,) > 0, XY ``centre`` (n, 2)) also count by the points where
+    they reach furthest along +X, +Y, -X and -Y, when their sweep passes them; their turning
+    sense comes from the start tangent ``dir_start`` (n, 3)."""
     lo = np.full(3, np.inf)
     hi = np.full(3, -np.inf)
     found = False
@@ -22,12 +44,32 @@ def masked_bounds(start: np.ndarray, end: np.ndarray, mask: np.ndarray, with_sta
         for k in range(3):
             b = end[i, k]
             a = start[i, k] if with_start else b
-            if a < lo[k]:
-                lo[k] = a
-            if a > hi[k]:
-                hi[k] = a
-            if b < lo[k]:
-                lo[k] = b
-            if b > hi[k]:
-                hi[k] = b
+            _take(lo, hi, k, a)
+            _take(lo, hi, k, b)
+        r = radius[i]
+        if r <= 0.0:
+            continue
+        cx = centre[i, 0]
+        cy = centre[i, 1]
+        sx = start[i, 0] - cx
+        sy = start[i, 1] - cy
+        ccw = sx * dir_start[i, 1] - sy * dir_start[i, 0] > 0.0
+        a0 = math.atan2(sy, sx)
+        a1 = math.atan2(end[i, 1] - cy, end[i, 0] - cx)
+        sweep = (a1 - a0) if ccw else (a0 - a1)
+        if sweep <= 1e-12:
+            sweep += 2.0 * math.pi
+        for q in range(4):
+            phi = 0.5 * math.pi * q
+            delta = (phi - a0) if ccw else (a0 - phi)
+            delta = delta % (2.0 * math.pi)
+            if delta <= sweep:
+                if q == 0:
+                    _take(lo, hi, 0, cx + r)
+                elif q == 1:
+                    _take(lo, hi, 1, cy + r)
+                elif q == 2:
+                    _take(lo, hi, 0, cx - r)
+                else:
+                    _take(lo, hi, 1, cy - r)
     return found, lo, hi

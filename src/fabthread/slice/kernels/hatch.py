@@ -86,3 +86,74 @@ def scanline_segments(points: np.ndarray, ring_start: np.ndarray, ys: np.ndarray
                 out[n_out, 3] = ys[k]
                 n_out += 1
     return out[:n_out].copy()
+
+
+@njit(cache=True)
+def link_scanlines(
+    seg: np.ndarray, line: np.ndarray, max_gap: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Chain scan-line segments into zig-zags (serpentines), greedily.
+
+    seg: float64 (S, 4) x0, y, x1, y with x0 < x1, in the rotated frame (fill direction +x);
+    line: int64 (S,) scan-line index of each segment, ascending, and segments of one line
+    ascending in x (the order ``scanline_segments`` returns). A chain starts at the first
+    unused segment, runs it left to right, then steps to the unused segment of the next line
+    whose end on the same side is nearest, if it is within ``max_gap`` along x, and runs that
+    one right to left, and so on.
+
+    Returns ``order`` int64 (S,) segments in chain order, ``flipped`` bool (S,) per position
+    (run right to left) and ``chain_start`` int64 (C + 1,) into ``order``.
+    """
+    n = seg.shape[0]
+    order = np.empty(n, dtype=np.int64)
+    flipped = np.zeros(n, dtype=np.bool_)
+    chain_start = np.empty(n + 1, dtype=np.int64)
+    used = np.zeros(n, dtype=np.bool_)
+    if n == 0:
+        chain_start[0] = 0
+        return order, flipped, chain_start[:1].copy()
+    n_lines = line[n - 1] - line[0] + 1
+    base = line[0]
+    line_start = np.zeros(n_lines + 1, dtype=np.int64)
+    for i in range(n):
+        line_start[line[i] - base + 1] += 1
+    for k in range(n_lines):
+        line_start[k + 1] += line_start[k]
+    pos = 0
+    n_chains = 0
+    for s in range(n):
+        if used[s]:
+            continue
+        chain_start[n_chains] = pos
+        n_chains += 1
+        used[s] = True
+        order[pos] = s
+        flipped[pos] = False
+        pos += 1
+        cur = s
+        right = True  # the chain's current end is the right end of ``cur``
+        while True:
+            k = line[cur] - base + 1
+            if k >= n_lines:
+                break
+            x = seg[cur, 2] if right else seg[cur, 0]
+            best = -1
+            best_d = max_gap
+            for j in range(line_start[k], line_start[k + 1]):
+                if used[j]:
+                    continue
+                xe = seg[j, 2] if right else seg[j, 0]
+                d = abs(xe - x)
+                if d <= best_d:
+                    best = j
+                    best_d = d
+            if best < 0:
+                break
+            used[best] = True
+            order[pos] = best
+            flipped[pos] = right  # entered at its right end: run right to left
+            pos += 1
+            cur = best
+            right = not right
+    chain_start[n_chains] = pos
+    return order, flipped, chain_start[: n_chains + 1].copy()

@@ -1,0 +1,51 @@
+"""Seam placement: where each perimeter loop starts (and ends), hidden in concave corners.
+
+A loop's material lies on its left (outlines counter-clockwise, holes clockwise), so a right
+turn is a concave corner seen from outside: a seam there is hidden in the corner. Each vertex
+scores its distance to the target minus ``CORNER_BONUS_MM`` per radian of concave turn, so a
+sharp inner corner a little farther away wins over a point on a straight wall.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fabthread.geom import polygons as pg
+
+#: How much farther (mm) the seam may move for each radian of concave corner.
+CORNER_BONUS_MM = 1.5
+
+
+def concavity(xy: np.ndarray) -> np.ndarray:
+    """float64 (n,): the concave turn angle (radians, 0 for convex or straight) at each vertex
+    of the closed loop ``xy`` (n, 2) whose material lies on its left."""
+    prev = xy - np.roll(xy, 1, axis=0)
+    nxt = np.roll(xy, -1, axis=0) - xy
+    cross = prev[:, 0] * nxt[:, 1] - prev[:, 1] * nxt[:, 0]
+    dot = (prev * nxt).sum(axis=1)
+    return np.maximum(0.0, -np.arctan2(cross, dot))
+
+
+def seam_loop(
+    loop_um: np.ndarray, mode: str, targets_mm: np.ndarray, *, fresh: bool = False
+) -> np.ndarray:
+    """The loop (µm ring) in mm, started at its seam and closed (first point repeated).
+
+    mode "aligned" and "nearest": the seam goes near the nearest of ``targets_mm`` (k, 2)
+    (the previous layer's seams, or the nozzle); "rear": as far back (+y) as possible.
+    ``fresh``: nothing to align with yet (first layer): take the most concave corner, the
+    nearest to the targets among equals.
+    """
+    xy = loop_um.astype(np.float64) / pg.UM_PER_MM
+    bonus = CORNER_BONUS_MM * concavity(xy)
+    if fresh and mode != "rear":
+        d = np.sqrt(((xy[:, None, :] - targets_mm[None, :, :]) ** 2).sum(axis=2).min(axis=1))
+        cost = 1e-3 * d - bonus
+    elif mode == "rear":
+        cost = (xy[:, 1].max() - xy[:, 1]) + 0.01 * np.abs(xy[:, 0] - xy[:, 0].mean()) - bonus
+    else:
+        d = np.sqrt(((xy[:, None, :] - targets_mm[None, :, :]) ** 2).sum(axis=2).min(axis=1))
+        cost = d - bonus
+    i = int(np.argmin(cost))
+    rolled = np.roll(xy, -i, axis=0)
+    return np.vstack([rolled, rolled[:1]])

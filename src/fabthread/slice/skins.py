@@ -1,0 +1,167 @@
+"""Solid skins by comparing layers: top surfaces, bottom surfaces, bridges over air, sparse.
+
+All regions in integer micrometres (shapely). The expensive part of skin detection is the
+intersection of the ``k`` layers above (or below) a layer; ``window_intersections`` computes
+them once for every layer with a sliding window (about ``k - 1`` booleans per layer, shared by
+the top and the bottom test) instead of ``2 k`` booleans per layer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from fabthread.geom import polygons as pg
+from fabthread.slice.kernels.hatch import scanline_segments
+
+
+@dataclass(frozen=True, slots=True)
+class Skins:
+    """Infill regions of one layer (µm): the top surface, other solid infill, sparse infill,
+    and bridges (solid area with nothing below) as (region, angle in degrees) pairs."""
+
+    top: BaseGeometry
+    solid: BaseGeometry
+    sparse: BaseGeometry
+    bridges: tuple[tuple[BaseGeometry, float], ...] = ()
+
+
+def window_intersections(outlines: list[BaseGeometry], k: int) -> list[BaseGeometry]:
+    """``out[j]`` = intersection of ``outlines[j : j + k]`` (empty when the window leaves the
+    stack), for j in 0..L-1. ``k`` <= 0 gives an empty list."""
+    n = len(outlines)
+    if k <= 0:
+        return []
+    cur = list(outlines)
+    for step in range(1, k):
+        nxt: list[BaseGeometry] = []
+        for j in range(n):
+            if j + step >= n:
+                nxt.append(pg.EMPTY)
+            else:
+                # cur[j] covers outlines[j : j + step]; intersect with one more layer
+                nxt.append(pg.intersection(cur[j], outlines[j + step]))
+        cur = nxt
+    return [cur[j] if j + k <= n else pg.EMPTY for j in range(n)]
+
+
+def classify_skins(
+    fill: BaseGeometry,
+    outlines: list[BaseGeometry],
+    layer: int,
+    above: list[BaseGeometry],
+    below: list[BaseGeometry],
+    top_layers: int,
+    bottom_layers: int,
+    *,
+    spacing_um: float,
+    detect_bridges: bool = True,
+) -> Skins:
+    """Split the infill region ``fill`` of ``layer`` into top, solid, bridges and sparse.
+
+    ``above``/``below`` come from ``window_intersections`` with ``top_layers`` and
+    ``bottom_layers``. Solid is what is not covered by all of the ``top_layers`` layers above or
+    not supported by all of the ``bottom_layers`` below (outside the stack counts as empty).
+    The top surface is the solid part not covered by the very next layer; a bridge is the part
+    (above the first layer) with nothing in the layer right below.
+    """
+    if fill.is_empty:
+        return Skins(pg.EMPTY, pg.EMPTY, pg.EMPTY)
+    n = len(outlines)
+    need: list[BaseGeometry] = []
+    top = pg.EMPTY
+    here = outlines[layer]
+    if top_layers > 0:
+        cover = above[layer + 1] if layer + 1 < n else pg.EMPTY
+        # fill lies inside this layer: a cover equal to it leaves nothing solid
+        need.append(pg.EMPTY if pg.same(cover, here) else pg.difference(fill, cover))
+        if not need[-1].is_empty:
+            nxt = outlines[layer + 1] if layer + 1 < n else pg.EMPTY
+            top = pg.EMPTY if pg.same(nxt, here) else pg.difference(need[-1], nxt)
+    bridges: list[tuple[BaseGeometry, float]] = []
+    if bottom_layers > 0:
+        j = layer - bottom_layers
+        support = below[j] if j >= 0 else pg.EMPTY
+        need.append(pg.EMPTY if pg.same(support, here) else pg.difference(fill, support))
+        if detect_bridges and layer > 0 and not need[-1].is_empty:
+            air = pg.difference(pg.difference(need[-1], outlines[layer - 1]), top)
+            air = _drop_slivers(air, spacing_um)
+            for piece in pg.islands(air):
+                bridges.append((piece, bridge_angle(piece, outlines[layer - 1], spacing_um)))
+    solid_all = pg.union(*need)
+    if solid_all.is_empty:
+        return Skins(pg.EMPTY, pg.EMPTY, fill)
+    bridge_all = pg.union(*[b for b, _ in bridges]) if bridges else pg.EMPTY
+    solid = pg.difference(pg.difference(solid_all, top), bridge_all)
+    sparse = pg.difference(fill, solid_all)
+    return Skins(top, solid, sparse, tuple(bridges))
+
+
+def _drop_slivers(region: BaseGeometry, width_um: float) -> BaseGeometry:
+    """Pieces narrower than a line are not bridges (the overhang next to a wall)."""
+    if region.is_empty:
+        return region
+    return pg.intersection(pg.offset(pg.offset(region, -width_um), width_um), region)
+
+
+#: Candidate bridge directions (degrees) besides the directions of the bridge's own edges.
+_CANDIDATE_ANGLES = tuple(range(0, 180, 15))
+
+
+def bridge_angle(bridge: BaseGeometry, below: BaseGeometry, spacing_um: float) -> float:
+    """The direction (degrees, 0..180) to lay bridge lines over ``bridge`` (µm).
+
+    Each candidate direction is hatched; a line is anchored when both its ends land on the
+    layer below (within two line spacings). The best direction anchors the largest share of
+    the bridge's line length at both ends; ties go to the shortest longest anchored span.
+    Candidates: every 15° and the directions of the bridge's longest edges.
+    """
+    anchors = pg.intersection(pg.offset(bridge, 3.0 * spacing_um), below)
+    if anchors.is_empty:
+        return 0.0
+    shapely.prepare(anchors)
+    cands = list(_CANDIDATE_ANGLES) + _edge_angles(bridge)
+    pts, ring_start, _ = pg.to_arrays(bridge)
+    xy = pts.astype(np.float64)
+    step = max(spacing_um, math.sqrt(max(bridge.area, 1.0)) / 12.0)
+    best = (-1.0, 0.0, 0.0)  # (anchored share, -longest span, angle)
+    for ang in cands:
+        a = math.radians(ang)
+        c, s = math.cos(a), math.sin(a)
+        rx = c * xy[:, 0] + s * xy[:, 1]
+        ry = -s * xy[:, 0] + c * xy[:, 1]
+        ys = np.arange(ry.min() + step / 2, ry.max(), step)
+        if len(ys) == 0:
+            continue
+        seg = scanline_segments(np.ascontiguousarray(np.stack([rx, ry], 1)), ring_start, ys)
+        if len(seg) == 0:
+            continue
+        length = seg[:, 2] - seg[:, 0]
+        ends = []
+        for xs in (seg[:, 0] - spacing_um, seg[:, 2] + spacing_um):
+            ex = c * xs - s * seg[:, 1]
+            ey = s * xs + c * seg[:, 1]
+            ends.append(shapely.intersects_xy(anchors, ex, ey))
+        both = ends[0] & ends[1]
+        share = float(length[both].sum() / max(length.sum(), 1e-9))
+        longest = float(length[both].max()) if both.any() else float(length.max())
+        key = (round(share, 3), -longest, -ang)
+        if key > best:
+            best = key
+    return float(-best[2]) % 180.0
+
+
+def _edge_angles(region: BaseGeometry, count: int = 4) -> list[float]:
+    """Directions (degrees) of the ``count`` longest edges of ``region``, and their normals."""
+    out: list[float] = []
+    for loop, _ in pg.rings(region):
+        d = np.diff(np.vstack([loop, loop[:1]]).astype(np.float64), axis=0)
+        length = np.hypot(d[:, 0], d[:, 1])
+        for i in np.argsort(length)[::-1][:count]:
+            ang = math.degrees(math.atan2(d[i, 1], d[i, 0])) % 180.0
+            out += [round(ang, 1), round((ang + 90.0) % 180.0, 1)]
+    return out[: 2 * count]
