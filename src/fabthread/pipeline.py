@@ -41,6 +41,8 @@ Progress = Callable[[int, int], None]
 GCODE_NAME = "job.gcode"
 MODEL_NAME = "model.3mf"
 REPORT_NAME = "report.json"
+#: Largest distance of a fitted G2/G3 arc from the polyline it replaces (when arc_fitting).
+ARC_TOLERANCE_MM = 0.02
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +250,16 @@ def _slice_and_emit(
         ("color", order.color or "-"),
     ]
     fields = {"order_id": order.order_id, "color": order.color or "-"}
-    text = emit_gcode(toolpath, machine, material, dialect, fields=fields, header=header)
+    text = emit_gcode(
+        toolpath,
+        machine,
+        material,
+        dialect,
+        fields=fields,
+        header=header,
+        arc_tolerance_mm=ARC_TOLERANCE_MM if settings.arc_fitting else 0.0,
+        fan_full_below_s=settings.min_layer_time_s,
+    )
     stats = summarize(
         read_gcode(text),
         filament_diameter_mm=material.filament_diameter_mm,

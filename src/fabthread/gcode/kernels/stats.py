@@ -10,14 +10,6 @@ from numba import njit
 
 
 @njit(cache=True)
-def _take(lo: np.ndarray, hi: np.ndarray, k: int, v: float) -> None:
-    if v < lo[k]:
-        lo[k] = v
-    if v > hi[k]:
-        hi[k] = v
-
-
-@njit(cache=True)
 def masked_bounds(
     start: np.ndarray,
     end: np.ndarray,
@@ -44,10 +36,18 @@ def masked_bounds(
         for k in range(3):
             b = end[i, k]
             a = start[i, k] if with_start else b
-            _take(lo, hi, k, a)
-            _take(lo, hi, k, b)
+            if a < lo[k]:
+                lo[k] = a
+            if a > hi[k]:
+                hi[k] = a
+            if b < lo[k]:
+                lo[k] = b
+            if b > hi[k]:
+                hi[k] = b
+    # arcs, in a loop of their own so the one above stays tight
+    for i in range(start.shape[0]):
         r = radius[i]
-        if r <= 0.0:
+        if not mask[i] or r <= 0.0:
             continue
         cx = centre[i, 0]
         cy = centre[i, 1]
@@ -64,12 +64,10 @@ def masked_bounds(
             delta = (phi - a0) if ccw else (a0 - phi)
             delta = delta % (2.0 * math.pi)
             if delta <= sweep:
-                if q == 0:
-                    _take(lo, hi, 0, cx + r)
-                elif q == 1:
-                    _take(lo, hi, 1, cy + r)
-                elif q == 2:
-                    _take(lo, hi, 0, cx - r)
-                else:
-                    _take(lo, hi, 1, cy - r)
+                k = q % 2  # 0, 2: X; 1, 3: Y
+                v = (cx if k == 0 else cy) + (r if q < 2 else -r)
+                if v < lo[k]:
+                    lo[k] = v
+                if v > hi[k]:
+                    hi[k] = v
     return found, lo, hi
