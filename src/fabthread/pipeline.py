@@ -83,11 +83,11 @@ def load_order(source: Order | Mapping[str, object] | str | os.PathLike[str]) ->
 
 
 def resolve_settings(
-    machine: MachineProfile, overrides: Mapping[str, object] = (), source: str = "order"
+    machine: MachineProfile, overrides: Mapping[str, object] | None = None, source: str = "order"
 ) -> SliceSettings:
     """Default slice settings, then the machine's defaults, then the order's or CLI overrides."""
     base = SliceSettings().with_overrides(dict(machine.defaults), source=machine.path or machine.id)
-    return base.with_overrides(dict(overrides), source=source)
+    return base.with_overrides(dict(overrides or {}), source=source)
 
 
 def plan_order(
@@ -186,7 +186,7 @@ def slice_mesh(
     machine_id: str,
     material_id: str,
     *,
-    overrides: Mapping[str, object] = (),
+    overrides: Mapping[str, object] | None = None,
     units: str = "mm",
     color: str = "",
     progress: Progress | None = None,
@@ -206,7 +206,7 @@ def slice_mesh(
         )
     if color and color not in {c.name for c in material.colors}:
         raise OrderError(_color_message(color, material))
-    settings = resolve_settings(machine, dict(overrides), source="--set")
+    settings = resolve_settings(machine, overrides, source="--set")
     part = load_mesh(Path(mesh_path), units=units)
     if len(part.faces) == 0:
         raise MeshError(f"{mesh_path}: the mesh has no triangles")

@@ -260,18 +260,20 @@ def schema_json(spec: Any) -> dict[str, Any]:
     fits = []
     for f in spec.fits:
         assert table is not None
-        by_name = {c.name: c for c in (*table.clearance, *table.iso)}
+        known: tuple[Any, ...] = (*table.clearance, *table.iso)
+        by_name: dict[str, Any] = {c.name: c for c in known}
         classes = []
         for name in allowed_classes(f, table):
             c = by_name.get(name)
             if c is None:
                 continue
-            entry = {"name": name, "description": c.description}
-            if hasattr(c, "clearance_mm"):
-                entry["clearance_mm"] = c.clearance_mm
+            cls: Any = c
+            item: dict[str, Any] = {"name": name, "description": cls.description}
+            if hasattr(cls, "clearance_mm"):
+                item["clearance_mm"] = cls.clearance_mm
             else:
-                entry["hole_zone"], entry["shaft_zone"] = c.hole, c.shaft
-            classes.append(entry)
+                item["hole_zone"], item["shaft_zone"] = cls.hole, cls.shaft
+            classes.append(item)
         fits.append(
             {
                 "name": f.name,

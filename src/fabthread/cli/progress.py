@@ -5,8 +5,29 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
+
+
+class _Bar:
+    """Draws a click progress bar lazily, once the total is known."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.done = 0
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=max(total, 1), label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 @contextlib.contextmanager
@@ -15,19 +36,8 @@ def progress_bar(label: str, quiet: bool = False) -> Iterator[Callable[[int, int
     if quiet or not sys.stderr.isatty():
         yield lambda done, total: None
         return
-    state: dict[str, object] = {"bar": None, "done": 0}
-
-    def update(done: int, total: int) -> None:
-        bar = state["bar"]
-        if bar is None:
-            bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
-            bar.__enter__()
-            state["bar"] = bar
-        bar.update(done - int(state["done"]))  # type: ignore[attr-defined]
-        state["done"] = done
-
+    bar = _Bar(label)
     try:
-        yield update
+        yield bar.update
     finally:
-        if state["bar"] is not None:
-            state["bar"].__exit__(None, None, None)  # type: ignore[attr-defined]
+        bar.close()

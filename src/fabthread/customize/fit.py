@@ -213,7 +213,8 @@ def fit_table_from_dict(doc: dict[str, Any], where: str, *, sha256: str = "") ->
     """A FitTable from parsed TOML; ProfileError naming the file and key for anything wrong."""
     _keys(doc, ("reference_nozzle_mm", "clearance", "iso", "bands"), where)
     ref = doc.get("reference_nozzle_mm")
-    if not _num(ref) or ref <= 0:
+    ref_mm = float(ref) if _num(ref) else 0.0  # type: ignore[arg-type]
+    if ref_mm <= 0:
         raise ProfileError(f"{where}: reference_nozzle_mm must be a positive number")
     clearance = []
     for i, t in enumerate(_tables(doc, "clearance", where)):
@@ -259,7 +260,7 @@ def fit_table_from_dict(doc: dict[str, Any], where: str, *, sha256: str = "") ->
     names = [c.name for c in clearance] + [c.name for c in iso]
     if len(set(names)) != len(names):
         raise ProfileError(f"{where}: class names must be unique: {', '.join(names)}")
-    return FitTable(float(ref), tuple(clearance), tuple(iso), tuple(bands), sha256, where)
+    return FitTable(ref_mm, tuple(clearance), tuple(iso), tuple(bands), sha256, where)
 
 
 def _num(x: object) -> bool:

@@ -77,8 +77,8 @@ def resolve_params(
                 values[feature] = check_value(
                     declared[feature], value, spec.name, where=where, on_grid=False
                 )
-    for name, value in raw.items():
-        values[name] = coerce_value(declared[name], value, spec.name, where=where)
+    for name, raw_value in raw.items():
+        values[name] = coerce_value(declared[name], raw_value, spec.name, where=where)
     # Defaults and presets were validated when the design was loaded; check them again
     # anyway so a DesignSpec built by hand cannot smuggle in a bad value.
     for p in spec.params:
