@@ -89,15 +89,16 @@ def part_from_trimesh(mesh: trimesh.Trimesh, name: str, *, source: str = "") -> 
         trimesh.repair.fill_holes(mesh)
     trimesh.repair.fix_winding(mesh)
     trimesh.repair.fix_inversion(mesh, multibody=True)
-    n_edges = max(1, len(mesh.edges_unique))
-    n_bad = nonmanifold_edge_count(np.asarray(mesh.faces))
+    uses = edge_use_counts(np.asarray(mesh.faces))
+    n_edges = max(1, len(uses))
+    n_bad = int(np.count_nonzero(uses > 2))
     if n_bad > MAX_NONMANIFOLD_EDGE_FRACTION * n_edges:
         raise MeshError(
             f"{where}: the mesh is not manifold: {n_bad} of {n_edges} edges are shared by "
             "more than two triangles; repair it (merge or separate the touching bodies) "
             "before slicing"
         )
-    n_open = open_edge_count(np.asarray(mesh.faces))
+    n_open = int(np.count_nonzero(uses == 1))
     if n_open > MAX_OPEN_EDGE_FRACTION * n_edges:
         raise MeshError(
             f"{where}: the mesh is open: {n_open} of {n_edges} edges border a hole; "
@@ -109,9 +110,22 @@ def part_from_trimesh(mesh: trimesh.Trimesh, name: str, *, source: str = "") -> 
 
 def nonmanifold_edge_count(faces: np.ndarray) -> int:
     """Number of undirected edges used by more than two triangles. faces: int (m, 3)."""
-    edges = np.sort(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
-    _, counts = np.unique(edges, axis=0, return_counts=True)
-    return int(np.count_nonzero(counts > 2))
+    return int(np.count_nonzero(edge_use_counts(faces) > 2))
+
+
+def edge_use_counts(faces: np.ndarray) -> np.ndarray:
+    """int64 (E,): how many triangles use each distinct undirected edge. faces: int (m, 3).
+
+    Edges are keyed as one int64 (lower index · n + higher index) and counted after a 1-D
+    sort, several times faster than ``np.unique(..., axis=0)`` on 337k edge pairs."""
+    faces = np.asarray(faces, dtype=np.int64)
+    if faces.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    pairs = faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
+    n = int(faces.max()) + 1
+    keys = np.sort(np.minimum(pairs[:, 0], pairs[:, 1]) * n + np.maximum(pairs[:, 0], pairs[:, 1]))
+    bounds = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1], True])
+    return np.diff(bounds)
 
 
 def merge_overlapping_bodies(mesh: trimesh.Trimesh, where: str) -> trimesh.Trimesh:
@@ -165,6 +179,4 @@ def merge_overlapping_bodies(mesh: trimesh.Trimesh, where: str) -> trimesh.Trime
 
 def open_edge_count(faces: np.ndarray) -> int:
     """Number of undirected edges used by exactly one triangle. faces: int (m, 3)."""
-    edges = np.sort(faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
-    _, counts = np.unique(edges, axis=0, return_counts=True)
-    return int(np.count_nonzero(counts == 1))
+    return int(np.count_nonzero(edge_use_counts(faces) == 1))

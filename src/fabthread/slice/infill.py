@@ -105,26 +105,32 @@ def hatch(
             pb = _unrotate(start_b[ok], c, s)
             conn = shapely.linestrings(np.stack([pa, pb], axis=1))
             ok[ok] = shapely.covered_by(conn, grown)
-    out: list[tuple[np.ndarray, float]] = []
-    cur: list[np.ndarray] = []
-    plain = 0.0
-    for p in range(len(order)):
-        x0, y, x1, _ = seg[order[p]]
-        joined_in = p > 0 and ok[p - 1]
-        joined_out = p < len(order) - 1 and ok[p]
-        xa, xb, sign = (x1, x0, -1.0) if flipped[p] else (x0, x1, 1.0)
-        if not joined_in:
-            xa -= sign * extend_um
-        if not joined_out:
-            xb += sign * extend_um
-        plain += x1 - x0
-        cur.append(np.array([[xa, y], [xb, y]]))
-        if not joined_out:
-            poly = np.concatenate(cur)
-            length = float(np.hypot(*np.diff(poly, axis=0).T).sum())
-            out.append((_unrotate(poly, c, s) / pg.UM_PER_MM, plain / max(length, 1e-9)))
-            cur, plain = [], 0.0
-    return out
+    # vectorised assembly: each position contributes its entry and exit point
+    m = len(order)
+    joined_in = np.zeros(m, dtype=bool)
+    joined_out = np.zeros(m, dtype=bool)
+    joined_in[1:] = ok
+    joined_out[:-1] = ok
+    sg = seg[order]
+    sign = np.where(flipped, -1.0, 1.0)
+    xa = np.where(flipped, sg[:, 2], sg[:, 0]) - sign * extend_um * ~joined_in
+    xb = np.where(flipped, sg[:, 0], sg[:, 2]) + sign * extend_um * ~joined_out
+    pts = np.empty((2 * m, 2))
+    pts[0::2, 0] = xa
+    pts[1::2, 0] = xb
+    pts[0::2, 1] = sg[:, 1]
+    pts[1::2, 1] = sg[:, 1]
+    ends = np.flatnonzero(~joined_out)  # last position of each polyline
+    first = np.r_[0, ends[:-1] + 1]
+    plain = np.add.reduceat(sg[:, 2] - sg[:, 0], first)
+    step = np.hypot(*np.diff(pts, axis=0).T)
+    step = np.r_[step, 0.0]
+    # polyline length: the steps from its first point to its last (2·first .. 2·end + 1)
+    cum = np.r_[0.0, np.cumsum(step)]
+    length = cum[2 * ends + 1] - cum[2 * first]
+    factor = plain / np.maximum(length, 1e-9)
+    mm = _unrotate(pts, c, s) / pg.UM_PER_MM
+    return [(mm[2 * a : 2 * b + 2], float(f)) for a, b, f in zip(first, ends, factor, strict=True)]
 
 
 def pattern_paths(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fabthread.errors import MeshError
@@ -109,7 +110,8 @@ def section_mesh(
     regions: list[BaseGeometry] = []
     for closed, open_ in section_loops(part, z_mm):
         loops = closed + (stitch_chains(open_) if open_ else [])
-        regions.append(pg.simplify(pg.from_loops(loops), resolution_um))
+        # normalized (canonical ring starts and order) so equal sections compare equal exactly
+        regions.append(shapely.normalize(pg.simplify(pg.from_loops(loops), resolution_um)))
     return regions
 
 

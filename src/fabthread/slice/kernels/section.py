@@ -106,11 +106,14 @@ def chain_loops(
     slot0 = np.full(n_edges, -1, dtype=np.int64)
     slot1 = np.full(n_edges, -1, dtype=np.int64)
     used = np.zeros(n_seg, dtype=np.bool_)
-    points = np.empty((n_seg + 2 * n_seg // 2 + 16, 2), dtype=np.int64)
+    # each segment emits at most one point, each open chain one more at its dangling end
+    points = np.empty((2 * n_seg + 16, 2), dtype=np.int64)
     n_pts = 0
-    loop_start = [0]
-    loop_layer = []
-    loop_closed = []
+    # at most one loop per segment: preallocated arrays (lists compile several times slower)
+    loop_start = np.zeros(n_seg + 1, dtype=np.int64)
+    loop_layer = np.zeros(n_seg, dtype=np.int64)
+    loop_closed = np.zeros(n_seg, dtype=np.bool_)
+    n_loops = 0
     n_layers = layer_start.shape[0] - 1
     for ll in range(n_layers):
         s0 = layer_start[ll]
@@ -156,10 +159,6 @@ def chain_loops(
                     y = vertices[va, 1] + t * (vertices[vb, 1] - vertices[va, 1])
                     ix = np.int64(np.round(x * scale))
                     iy = np.int64(np.round(y * scale))
-                    if n_pts >= points.shape[0]:
-                        grown = np.empty((points.shape[0] * 2, 2), dtype=np.int64)
-                        grown[:n_pts] = points[:n_pts]
-                        points = grown
                     if (
                         n_pts == first_pt
                         or points[n_pts - 1, 0] != ix
@@ -191,10 +190,6 @@ def chain_loops(
                         y = vertices[va, 1] + t * (vertices[vb, 1] - vertices[va, 1])
                         ix = np.int64(np.round(x * scale))
                         iy = np.int64(np.round(y * scale))
-                        if n_pts >= points.shape[0]:
-                            grown = np.empty((points.shape[0] * 2, 2), dtype=np.int64)
-                            grown[:n_pts] = points[:n_pts]
-                            points = grown
                         if points[n_pts - 1, 0] != ix or points[n_pts - 1, 1] != iy:
                             points[n_pts, 0] = ix
                             points[n_pts, 1] = iy
@@ -211,20 +206,18 @@ def chain_loops(
                         and points[n_pts - 1, 1] == points[first_pt, 1]
                     ):
                         n_pts -= 1
-                loop_start.append(n_pts)
-                loop_layer.append(ll)
-                loop_closed.append(closed)
+                loop_layer[n_loops] = ll
+                loop_closed[n_loops] = closed
+                n_loops += 1
+                loop_start[n_loops] = n_pts
         for s in range(s0, s1):
             for k in range(2):
                 e = seg_edges[s, k]
                 slot0[e] = -1
                 slot1[e] = -1
-    ls = np.empty(len(loop_start), dtype=np.int64)
-    for i in range(len(loop_start)):
-        ls[i] = loop_start[i]
-    lay = np.empty(len(loop_layer), dtype=np.int64)
-    cl = np.empty(len(loop_closed), dtype=np.bool_)
-    for i in range(len(loop_layer)):
-        lay[i] = loop_layer[i]
-        cl[i] = loop_closed[i]
-    return points[:n_pts].copy(), ls, lay, cl
+    return (
+        points[:n_pts].copy(),
+        loop_start[: n_loops + 1].copy(),
+        loop_layer[:n_loops].copy(),
+        loop_closed[:n_loops].copy(),
+    )
