@@ -189,9 +189,12 @@ def slice_mesh(
     overrides: Mapping[str, object] | None = None,
     units: str = "mm",
     color: str = "",
+    copies: int = 1,
     progress: Progress | None = None,
 ) -> tuple[Toolpath, Program]:
-    """Slice a mesh file (STL, 3MF, OBJ) for a machine and material; nothing is written."""
+    """Slice a mesh file (STL, 3MF, OBJ) for a machine and material; nothing is written.
+
+    ``copies`` > 1 arranges that many copies on the bed (FitError when they do not fit)."""
     from fabthread import profiles
     from fabthread.geom.mesh_io import load_mesh
 
@@ -216,7 +219,18 @@ def slice_mesh(
         machine=machine.id,
         material=material.id,
         color=color,
+        quantity=copies,
     )
+    if copies > 1:
+        from fabthread.geom.place import place_on_bed
+
+        placed = place_on_bed(part, machine.size_x_mm, machine.size_y_mm)
+        fit = copies_per_run(placed, machine, copies)
+        if fit < copies:
+            raise FitError(
+                f"{copies} copies of {Path(mesh_path).name} do not fit on {machine.id}; "
+                f"at most {fit} fit with {COPY_SPACING_MM:g} mm spacing"
+            )
     return _slice_and_emit(part, machine, material, settings, order=fake, progress=progress)
 
 
@@ -239,7 +253,11 @@ def _slice_and_emit(
     _check_fits(placed, machine)
     retraction = material.retraction or machine.retraction
     toolpath = slice_part(
-        placed, settings, retract_min_travel_mm=retraction.min_travel_mm, progress=progress
+        placed,
+        settings,
+        retract_min_travel_mm=retraction.min_travel_mm,
+        progress=progress,
+        copies=_copy_offsets(placed, machine, order.quantity),
     )
     dialect = profiles.load_dialect(machine.dialect)
     header = [
@@ -312,6 +330,36 @@ def _cam_and_emit(
     return toolpath, program
 
 
+#: Gap between copies of a part on one bed (mm), room for the nozzle and a clean skirt.
+COPY_SPACING_MM = 5.0
+
+
+def copies_per_run(part: Part, machine: MachineProfile, quantity: int) -> int:
+    """How many of ``quantity`` copies go on one bed (the rest are further runs)."""
+    from fabthread.slice.arrange import max_copies, part_footprint
+
+    fit = max_copies(
+        part_footprint(part), machine.size_x_mm, machine.size_y_mm, spacing_mm=COPY_SPACING_MM
+    )
+    return max(1, min(quantity, fit))
+
+
+def _copy_offsets(
+    part: Part, machine: MachineProfile, quantity: int
+) -> tuple[tuple[float, float], ...]:
+    """(dx, dy) offsets of the copies on one bed; () for a single copy."""
+    from fabthread.slice.arrange import arrange_copies, part_footprint
+
+    n = copies_per_run(part, machine, quantity)
+    if n <= 1:
+        return ()
+    footprint = part_footprint(part)
+    offsets = arrange_copies(
+        footprint, n, machine.size_x_mm, machine.size_y_mm, spacing_mm=COPY_SPACING_MM
+    )
+    return tuple(offsets)
+
+
 def _check_order_fits_profiles(
     order: Order, spec: DesignSpec, machine: MachineProfile, material: MaterialProfile
 ) -> None:
@@ -354,6 +402,8 @@ def _check_fits(part: Part, machine: MachineProfile) -> None:
 
 def _manifest(plan: Plan) -> dict[str, object]:
     stats = plan.program.stats
+    per_run = max(1, len(plan.toolpath.object_names)) if plan.machine.process == "fdm" else 1
+    runs = -(-plan.order.quantity // per_run)
     color = plan.material.color(plan.order.color)
     lo, hi = plan.part.bounds_mm
     return {
@@ -385,14 +435,14 @@ def _manifest(plan: Plan) -> dict[str, object]:
             {"op": type(op).__name__, **asdict(op)}  # type: ignore[call-overload]
             for op in plan.operations
         ],
-        "quantity": {"ordered": plan.order.quantity, "per_run": 1, "runs": plan.order.quantity},
+        "quantity": {"ordered": plan.order.quantity, "per_run": per_run, "runs": runs},
         "estimate": {
             "layers": stats.layers,
             "time_s": round(stats.time_s, 1),
             "filament_mm": round(stats.filament_mm, 1),
             "filament_g": round(stats.filament_g, 2),
-            "total_time_s": round(stats.time_s * plan.order.quantity, 1),
-            "total_filament_g": round(stats.filament_g * plan.order.quantity, 2),
+            "total_time_s": round(stats.time_s * runs, 1),
+            "total_filament_g": round(stats.filament_g * runs, 2),
         },
         "files_role": {GCODE_NAME: "program", MODEL_NAME: "model", REPORT_NAME: "report"},
     }

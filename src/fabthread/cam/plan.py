@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from fabthread.cam import ops25
+from fabthread.cam.engrave import engrave_part
 from fabthread.cam.features import slabs
 from fabthread.cam.finish import finish
 from fabthread.cam.laser import laser_cut
@@ -21,6 +22,7 @@ from fabthread.errors import ParamError
 from fabthread.model.cam import (
     CamSettings,
     DrillOp,
+    EngraveOp,
     FaceOp,
     FinishOp,
     LaserCutOp,
@@ -67,7 +69,7 @@ def cam_part(
     """The toolpath of ``ops`` on ``part`` (placed in work coordinates unless ``placed``)."""
     if not ops:
         raise ParamError(
-            "no operations given; allowed: face, profile, pocket, drill, finish, laser-cut"
+            "no operations given; allowed: face, profile, pocket, drill, finish, laser-cut, engrave"
         )
     if material.process != machine.process:
         raise ParamError(
@@ -83,9 +85,12 @@ def cam_part(
         setting = material.laser_for(thickness, machine.laser_power_w)
         mb = MoveBuilder("laser", rapid_mm_min(machine))
         for op in ops:
-            if not isinstance(op, LaserCutOp):
+            if isinstance(op, EngraveOp):
+                engrave_part(p, op, setting, mb, machine)
+            elif isinstance(op, LaserCutOp):
+                laser_cut(p, op, setting, mb)
+            else:
                 raise ParamError(f"{type(op).__name__} is not a laser operation")
-            laser_cut(p, op, setting, mb)
         return mb.build((p.name,))
     stock = stock_for(p, margin_mm, top_mm)
     check_fits(p, stock, machine)
@@ -95,6 +100,8 @@ def cam_part(
     for op in ops:
         if isinstance(op, LaserCutOp):
             raise ParamError("laser-cut is not a cnc operation")
+        if isinstance(op, EngraveOp):
+            raise ParamError("engrave is not a cnc operation (laser only)")
         cd = cut_data(tools.get(op.tool), material.id, machine)
         if isinstance(op, FinishOp):
             finish(p, op, cd, stock, clearance, mb)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from fabthread.cli.output import emit_json
 
-OPS = ("face", "profile", "pocket", "drill", "finish", "laser-cut")
+if TYPE_CHECKING:
+    from fabthread.model.cam import EngraveOp
+
+OPS = ("face", "profile", "pocket", "drill", "finish", "laser-cut", "engrave")
 _DEFAULT_TOOL = {
     "face": "flat_6mm",
     "profile": "flat_6mm",
@@ -64,6 +68,21 @@ _DEFAULT_TOOL = {
 @click.option("--angle", type=float, default=0.0, help="Finish raster angle in degrees.")
 @click.option("--leave", type=float, default=0.0, help="Stock to leave in mm.")
 @click.option(
+    "--image",
+    type=click.Path(dir_okay=False),
+    help="Image to engrave with --op engrave: PNG (8-bit), PGM or .npy (darkness 0..1).",
+)
+@click.option("--dpi", type=float, default=None, help="Engrave resolution in dots per inch.")
+@click.option(
+    "--px-mm", type=float, default=None, help="Engrave pixel size and line spacing in mm (0.1)."
+)
+@click.option(
+    "--width-mm",
+    type=float,
+    default=0.0,
+    help="Engrave width in mm: the image is resampled to it (0: one image pixel per --px-mm).",
+)
+@click.option(
     "--split-tools",
     is_flag=True,
     help="Write one file per tool (out.T1.nc ...) for dialects without M6 (GRBL).",
@@ -89,6 +108,10 @@ def cam(
     stepover: float,
     angle: float,
     leave: float,
+    image: str | None,
+    dpi: float | None,
+    px_mm: float | None,
+    width_mm: float,
     split_tools: bool,
     output: str,
     as_json: bool,
@@ -102,6 +125,8 @@ def cam(
       fabthread cam riser.stl --units inch -m linuxcnc_mill -M aluminium_6061 \\
           --op profile --op drill -o riser.ngc
       fabthread cam plate.stl -m co2_laser_60w -M plywood_laser --op laser-cut -o plate.gcode
+      fabthread cam plate.stl -m diode_laser_10w -M plywood_laser --op engrave \\
+          --image logo.png --width-mm 40 --dpi 254 --op laser-cut -o plate.gcode
     """
     from fabthread import profiles
     from fabthread.cam import cam_part
@@ -147,6 +172,8 @@ def cam(
                     chosen[op], stepover_mm=stepover, angle_deg=angle, stock_to_leave_mm=leave
                 )
             )
+        elif op == "engrave":
+            specs.append(_engrave_op(image, dpi, px_mm, width_mm))
         else:
             specs.append(mc.LaserCutOp())
     m = profiles.load_machine(machine)
@@ -177,3 +204,27 @@ def cam(
         )
     else:
         click.echo(f"{', '.join(written)}: {len(tp)} moves for {m.id} ({dialect.name})")
+
+
+def _engrave_op(
+    image: str | None, dpi: float | None, px_mm: float | None, width_mm: float
+) -> EngraveOp:
+    """The EngraveOp of the command line: the image file read here (the CLI is the edge)."""
+    from fabthread.cam.engrave import decode_image
+    from fabthread.model.cam import EngraveOp
+
+    if not image:
+        raise click.BadParameter("--op engrave needs --image PATH", param_hint="--image")
+    if not Path(image).is_file():
+        raise click.BadParameter(f"no such file: {image}", param_hint="--image")
+    if dpi is not None and px_mm is not None:
+        raise click.BadParameter("give --dpi or --px-mm, not both", param_hint="--dpi")
+    if dpi is not None and dpi <= 0:
+        raise click.BadParameter(f"--dpi={dpi:g} must be > 0", param_hint="--dpi")
+    if px_mm is not None and px_mm <= 0:
+        raise click.BadParameter(f"--px-mm={px_mm:g} must be > 0", param_hint="--px-mm")
+    if width_mm < 0:
+        raise click.BadParameter(f"--width-mm={width_mm:g} must be >= 0", param_hint="--width-mm")
+    pixel = 25.4 / dpi if dpi is not None else (px_mm if px_mm is not None else 0.1)
+    darkness = decode_image(Path(image).read_bytes(), image)
+    return EngraveOp(darkness, pixel_mm=pixel, width_mm=width_mm)

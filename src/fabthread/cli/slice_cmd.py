@@ -27,6 +27,8 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--color", default="", help="Color name from the material's catalog.")
 @click.option("--units", default="mm", show_default=True,
               type=click.Choice(["mm", "cm", "m", "inch"]), help="Units of the mesh file.")
+@click.option("-n", "--copies", default=1, show_default=True, type=click.IntRange(1, 1000),
+              help="Copies on the bed, arranged automatically and labelled for cancelling.")
 @click.option("-s", "--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a slice setting, e.g. --set infill_density=0.4 (repeatable).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
@@ -34,7 +36,7 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the program stats as JSON.")
 @click.pass_context
 def slice_(ctx: click.Context, mesh: str, machine: str, material: str, color: str, units: str,
-           sets: tuple[str, ...], output: str, as_json: bool) -> None:
+           copies: int, sets: tuple[str, ...], output: str, as_json: bool) -> None:
     """Slice MESH (STL, 3MF, OBJ) into G-code for one machine and material.
 
     \b
@@ -53,7 +55,7 @@ def slice_(ctx: click.Context, mesh: str, machine: str, material: str, color: st
     with progress_bar(f"slicing {Path(mesh).name}", ctx.obj.get("quiet", False)) as prog:
         _toolpath, program = slice_mesh(
             mesh, machine, material, overrides=_parse_set(sets), units=units, color=color,
-            progress=prog,
+            copies=copies, progress=prog,
         )
     write_text_atomic(output, program.text)
     stats = program.stats

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from fabthread.errors import ParamError
 
 ToolKind = Literal["flat", "ball", "vbit", "drill"]
@@ -247,7 +249,42 @@ class LaserCutOp:
     section_z_mm: float | None = None  # None: the middle of the part
 
 
-Operation = FaceOp | ProfileOp | PocketOp | DrillOp | FinishOp | LaserCutOp
+Dither = Literal["floyd-steinberg", "threshold"]
+DITHERS: tuple[Dither, ...] = ("floyd-steinberg", "threshold")
+
+
+@dataclass(frozen=True, slots=True)
+class EngraveOp:
+    """Raster-engrave ``image`` on the part's top face (bidirectional scanlines along X).
+
+    ``image`` float64 (h, w): darkness 0 (white, no burn) .. 1 (black), row 0 at the top (+Y
+    end), read-only. Pixels are ``pixel_mm`` square, which is also the line spacing; with
+    ``width_mm`` > 0 the image is resampled to that width at ``pixel_mm`` (aspect kept).
+    ``origin_xy_mm``: lower-left corner of the image relative to the lower-left of the part's
+    box; None centres it on the part. ``power``/``speed_mm_min`` < 0: the material's engrave
+    values; ``overscan_mm`` < 0: from the machine's acceleration. ``dither``: Floyd-Steinberg
+    error diffusion or a plain 50 % threshold. Put it before a ``LaserCutOp`` of the same part,
+    so the piece is engraved before it is cut free.
+    """
+
+    image: np.ndarray
+    pixel_mm: float = 0.1
+    width_mm: float = 0.0
+    origin_xy_mm: tuple[float, float] | None = None
+    power: float = -1.0
+    speed_mm_min: float = -1.0
+    overscan_mm: float = -1.0
+    dither: Dither = "floyd-steinberg"
+
+    def __post_init__(self) -> None:
+        img = np.array(self.image, dtype=np.float64)
+        if img.ndim != 2 or img.size == 0:
+            raise ParamError(f"engrave image must be a non-empty 2D array (h, w); got {img.shape}")
+        img.flags.writeable = False
+        object.__setattr__(self, "image", img)
+
+
+Operation = FaceOp | ProfileOp | PocketOp | DrillOp | FinishOp | LaserCutOp | EngraveOp
 
 
 @dataclass(frozen=True, slots=True)
