@@ -7,24 +7,10 @@ from typing import Any
 
 import click
 
-from fabthread.cli.output import emit_json, table
+from fabthread.cli.output import emit_json, key_values, table
 from fabthread.cli.progress import progress_bar
 
 _MESH_SUFFIXES = (".stl", ".3mf", ".obj")
-
-
-def _pairs(items: tuple[str, ...], option: str) -> dict[str, str]:
-    from fabthread.errors import ParamError
-
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ParamError(f"{option} '{item}' is not KEY=VALUE")
-        if key.strip() in out:
-            raise ParamError(f"{option} {key.strip()} is given twice")
-        out[key.strip()] = value.strip()
-    return out
 
 
 @click.command("check")
@@ -137,7 +123,7 @@ def check(
         from fabthread.profiles.loader import load_stock
 
         stock = load_stock(mat.id)
-    overrides = {k: _number(k, v) for k, v in _pairs(limit_items, "--limit").items()}
+    overrides = {k: _number(k, v) for k, v in key_values(limit_items, "--limit").items()}
     quiet = bool(ctx.obj.get("quiet", False)) if ctx.obj else False
     path = Path(target)
     is_mesh = path.is_file() or path.suffix.lower() in _MESH_SUFFIXES or "/" in target
@@ -156,7 +142,7 @@ def check(
     from fabthread.design.catalog import load_spec
 
     spec = load_spec(target)
-    raw = _pairs(params, "-p")
+    raw = key_values(params, "-p")
     if sweep:
         from fabthread.check.sweep import sweep_design
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from fabthread.cli.output import emit_json, table
+from fabthread.cli.output import emit_json, key_values, table
 
 #: OpenSCAD customizer types for our parameter types (``kind`` keeps ours).
 _OPENSCAD_TYPE = {
@@ -198,7 +198,7 @@ def build(
         except ValueError as exc:
             raise UserError(f"--color: {exc}") from None
     spec = load_spec(name)
-    resolved = resolve_params(spec, parse_assignments(params), preset=preset)
+    resolved = resolve_params(spec, key_values(params, "-p"), preset=preset)
     t0 = time.perf_counter()
     part = export(
         spec,
@@ -231,19 +231,6 @@ def build(
     click.echo(f"{output}: {spec.name}{extra} ({summary['seconds']:.2f} s)")
 
 
-def parse_assignments(items: tuple[str, ...]) -> dict[str, str]:
-    """``("width_mm=40", ...)`` -> ``{"width_mm": "40"}``; ParamError on a malformed item."""
-    from fabthread.errors import ParamError
-
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ParamError(f"-p '{item}' is not KEY=VALUE (e.g. -p width_mm=40)")
-        if key.strip() in out:
-            raise ParamError(f"-p {key.strip()} is given twice")
-        out[key.strip()] = value.strip()
-    return out
 
 
 def schema_json(spec: Any) -> dict[str, Any]:
@@ -335,4 +322,4 @@ def _cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "fabthread"
 
 
-__all__ = ["design", "parse_assignments", "schema_json"]
+__all__ = ["design", "schema_json"]

@@ -6,18 +6,8 @@ from pathlib import Path
 
 import click
 
-from fabthread.cli.output import emit_json
+from fabthread.cli.output import emit_json, key_values
 from fabthread.cli.progress import progress_bar
-
-
-def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"'{item}' is not key=value", param_hint="--set")
-        out[key.strip()] = value.strip()
-    return out
 
 
 @click.command("slice")
@@ -25,18 +15,50 @@ def _parse_set(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("-m", "--machine", required=True, help="Machine profile id (fabthread profile list).")
 @click.option("-M", "--material", required=True, help="Material profile id, e.g. pla.")
 @click.option("--color", default="", help="Color name from the material's catalog.")
-@click.option("--units", default="mm", show_default=True,
-              type=click.Choice(["mm", "cm", "m", "inch"]), help="Units of the mesh file.")
-@click.option("-n", "--copies", default=1, show_default=True, type=click.IntRange(1, 1000),
-              help="Copies on the bed, arranged automatically and labelled for cancelling.")
-@click.option("-s", "--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override a slice setting, e.g. --set infill_density=0.4 (repeatable).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="G-code file to write (written atomically).")
+@click.option(
+    "--units",
+    default="mm",
+    show_default=True,
+    type=click.Choice(["mm", "cm", "m", "inch"]),
+    help="Units of the mesh file.",
+)
+@click.option(
+    "-n",
+    "--copies",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Copies on the bed, arranged automatically and labelled for cancelling.",
+)
+@click.option(
+    "-s",
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a slice setting, e.g. --set infill_density=0.4 (repeatable).",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="G-code file to write (written atomically).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the program stats as JSON.")
 @click.pass_context
-def slice_(ctx: click.Context, mesh: str, machine: str, material: str, color: str, units: str,
-           copies: int, sets: tuple[str, ...], output: str, as_json: bool) -> None:
+def slice_(
+    ctx: click.Context,
+    mesh: str,
+    machine: str,
+    material: str,
+    color: str,
+    units: str,
+    copies: int,
+    sets: tuple[str, ...],
+    output: str,
+    as_json: bool,
+) -> None:
     """Slice MESH (STL, 3MF, OBJ) into G-code for one machine and material.
 
     \b
@@ -54,8 +76,14 @@ def slice_(ctx: click.Context, mesh: str, machine: str, material: str, color: st
         raise click.BadParameter(f"no such file: {mesh}", param_hint="MESH")
     with progress_bar(f"slicing {Path(mesh).name}", ctx.obj.get("quiet", False)) as prog:
         _toolpath, program = slice_mesh(
-            mesh, machine, material, overrides=_parse_set(sets), units=units, color=color,
-            copies=copies, progress=prog,
+            mesh,
+            machine,
+            material,
+            overrides=key_values(sets, "--set"),
+            units=units,
+            color=color,
+            copies=copies,
+            progress=prog,
         )
     write_text_atomic(output, program.text)
     stats = program.stats
