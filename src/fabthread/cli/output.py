@@ -34,7 +34,7 @@ def key_values(items: Sequence[str], option: str) -> dict[str, str]:
         key, sep, value = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            raise ParamError(f"{option} '{item}' is not KEY=VALUE (e.g. {option} width_mm=40)")
+            raise ParamError(f"{option} '{item}' is not KEY=VALUE (e.g. {option} name=value)")
         if key in out:
             raise ParamError(f"{option} {key} is given twice")
         out[key] = value.strip()
