@@ -22,9 +22,13 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/pytest -q -m ''
 
+# Side-by-side benchmarks (see bench/README.md): slicer vs PrusaSlicer and CuraEngine,
+# drop-cutter vs OpenCAMLib, job claims on SQLite/PostgreSQL.
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/cam_bench.py
+	$(BIN)/python bench/hub_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests
