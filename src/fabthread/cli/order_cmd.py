@@ -20,7 +20,9 @@ def _summary_row(bundle) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "design": m["design"]["name"],
         "machine": m["machine"]["id"],
         "material": f"{m['material']['id']}/{m['color']['name']}",
-        "layers": est["layers"],
+        "process": m["machine"]["process"],
+        "layers": est["layers"] if m["machine"]["process"] == "fdm" else "-",
+        "plates": f"{m['quantity']['runs']} x {m['quantity']['per_run']}",
         "time": format_duration(est["time_s"]),
         "time_s": est["time_s"],
         "filament_g": est["filament_g"],
@@ -29,7 +31,9 @@ def _summary_row(bundle) -> dict[str, object]:  # type: ignore[no-untyped-def]
     }
 
 
-_COLUMNS = ("order", "design", "machine", "material", "layers", "time", "filament_g", "bundle")
+_COLUMNS = (
+    "order", "design", "machine", "material", "plates", "layers", "time", "filament_g", "bundle"
+)
 
 
 @click.command()
