@@ -27,7 +27,9 @@ def section(p, f, w):
     y = f * p.foot_length_mm
     medial = -1.0 if p.side == "right" else 1.0
     # Heel cup: the rim rises towards the edges at the back, fading out by 30 % of the length.
-    cup = p.heel_cup_mm * max(0.0, 1.0 - f / 0.3)
+    # It eases in over the last 8 % at the very back so the rim ends in a rounded lip instead
+    # of a knife edge where the outline closes (a fin no nozzle can print).
+    cup = p.heel_cup_mm * max(0.0, 1.0 - f / 0.3) * min(1.0, f / 0.08) ** 0.5
     # Arch: a bump along the medial edge, centred at 40 % of the length.
     arch = p.arch_height_mm * math.exp(-(((f - 0.40) / 0.12) ** 2))
     # The base thins a little towards the toe so the insole rolls off.
