@@ -11,10 +11,11 @@ Library entry points for order systems: ``run_order`` (order -> verified job bun
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from fabthread import __version__
@@ -36,6 +37,7 @@ from fabthread.model import (
 from fabthread.model.fit import ResolvedFits
 
 Progress = Callable[[int, int], None]
+log = logging.getLogger("fabthread.pipeline")
 
 #: Name of the G-code, model and report inside a bundle.
 GCODE_NAME = "job.gcode"
@@ -246,10 +248,28 @@ def _slice_and_emit(
     from fabthread import profiles
     from fabthread.gcode.emit import emit_gcode
     from fabthread.gcode.reader import read_gcode, summarize
-    from fabthread.geom.place import place_on_bed
+    from fabthread.geom.place import place_on_bed, turn_to_fit
     from fabthread.slice.slicer import slice_part
 
-    placed = place_on_bed(part, machine.size_x_mm, machine.size_y_mm)
+    # Room around the part for the skirt (or brim); a part that only fits without it is
+    # turned to fit and printed without a skirt rather than refused.
+    margin = settings.brim_width_mm
+    if settings.skirt_loops > 0:
+        margin = max(margin, settings.skirt_distance_mm) + (
+            settings.skirt_loops * settings.first_layer_width_mm
+        )
+    bed_x, bed_y = machine.size_x_mm, machine.size_y_mm
+    turned = turn_to_fit(part, bed_x - 2 * margin, bed_y - 2 * margin)
+    if turned is part and not _fits_xy(part, bed_x - 2 * margin, bed_y - 2 * margin):
+        turned = turn_to_fit(
+            part, bed_x - 2 * settings.brim_width_mm, bed_y - 2 * settings.brim_width_mm
+        )
+        if turned is not part and settings.skirt_loops > 0:
+            log.warning(
+                "part %s fits %s only without a skirt: skirt dropped", part.name, machine.id
+            )
+            settings = replace(settings, skirt_loops=0)
+    placed = place_on_bed(turned, bed_x, bed_y)
     _check_fits(placed, machine)
     retraction = material.retraction or machine.retraction
     toolpath = slice_part(
@@ -385,6 +405,11 @@ def _check_order_fits_profiles(
 def _color_message(color: str, material: MaterialProfile) -> str:
     names = ", ".join(c.name for c in material.colors)
     return f"color '{color}' is not available for material {material.id}; available: {names}"
+
+
+def _fits_xy(part: Part, size_x: float, size_y: float) -> bool:
+    lo, hi = part.bounds_mm
+    return bool(hi[0] - lo[0] <= size_x + 1e-6 and hi[1] - lo[1] <= size_y + 1e-6)
 
 
 def _check_fits(part: Part, machine: MachineProfile) -> None:

@@ -30,3 +30,26 @@ def fits(part: Part, size_x: float, size_y: float, size_z: float) -> bool:
     size = hi - lo
     eps = 1e-6
     return bool(size[0] <= size_x + eps and size[1] <= size_y + eps and size[2] <= size_z + eps)
+
+
+def turn_to_fit(part: Part, size_x: float, size_y: float, step_deg: float = 1.0) -> Part:
+    """``part`` turned about Z by the smallest angle (0..179°, ``step_deg`` apart) at which its
+    XY bounding box fits ``size_x`` x ``size_y``; unchanged when it fits as it is or never does.
+
+    Turning about Z keeps the face on the bed and every overhang as designed, so it is always
+    safe for FDM; the caller still checks the fit and reports the part's size if none works.
+    """
+    xy = part.vertices_mm[:, :2]
+    eps = 1e-6
+    for k in range(int(round(180.0 / step_deg))):
+        a = np.radians(k * step_deg)
+        c, s = np.cos(a), np.sin(a)
+        x = xy[:, 0] * c - xy[:, 1] * s
+        y = xy[:, 0] * s + xy[:, 1] * c
+        if np.ptp(x) <= size_x + eps and np.ptp(y) <= size_y + eps:
+            if k == 0:
+                return part
+            v = part.vertices_mm.copy()
+            v[:, 0], v[:, 1] = x, y
+            return Part(part.name, v, part.faces, part.source_sha256, part.color_hex, part.meta)
+    return part
