@@ -14,7 +14,7 @@ def _box(x: float, y: float, z: float):
 
 
 def test_long_part_is_turned_to_fit_and_keeps_its_shape() -> None:
-    part = _box(258.0, 95.0, 10.0)
+    part = _box(255.0, 40.0, 10.0)  # too long for 250 mm, fits turned ~25°
     turned = turn_to_fit(part, 250.0, 210.0)
     assert turned is not part
     size = np.ptp(turned.vertices_mm, axis=0)
