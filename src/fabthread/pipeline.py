@@ -120,32 +120,19 @@ def plan_order(
     )
     settings = resolve_settings(machine, dict(order.settings), source=f"order {order.order_id}")
     part = build_part(spec, params, cache_dir=cache_dir)
-    color = material.color(order.color)
-    part = Part(
-        name=part.name,
-        vertices_mm=part.vertices_mm,
-        faces=part.faces,
-        source_sha256=part.source_sha256,
-        color_hex=color.hex,
-        meta=part.meta,
-    )
+    part = replace(part, color_hex=material.color(order.color).hex)
     if machine.process == "fdm":
         toolpath, program = _slice_and_emit(
             part, machine, material, settings, order=order, progress=progress
         )
         ops: tuple[object, ...] = ()
     else:
-        ops = default_cam_ops(machine, tool_changes=bool(_dialect_of(machine).tool_change))
+        tool_changes = bool(profiles.load_dialect(machine.dialect).tool_change)
+        ops = default_cam_ops(machine, tool_changes=tool_changes)
         toolpath, program = _cam_and_emit(part, machine, material, ops)
     return Plan(
         order, spec, params, fits, machine, material, settings, part, toolpath, program, ops
     )
-
-
-def _dialect_of(machine: MachineProfile):  # type: ignore[no-untyped-def]
-    from fabthread import profiles
-
-    return profiles.load_dialect(machine.dialect)
 
 
 def run_order(
@@ -484,7 +471,6 @@ def _report(plan: Plan) -> dict[str, object]:
         "part_volume_mm3": round(part_volume, 3),
         "extruded_volume_mm3": round(extruded, 3),
         "fill_ratio": round(extruded / part_volume, 4) if part_volume > 0 else None,
-        "fits_machine": True,
         "time_hms": format_duration(stats.time_s),
     }
 
