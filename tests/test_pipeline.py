@@ -131,3 +131,30 @@ def test_every_example_order_makes_a_verified_bundle(tmp_path: Path) -> None:
     for path in sorted((ROOT / "examples" / "orders").glob("*.json")):
         bundle = run_order(path, tmp_path, cache_dir=tmp_path / "cache")
         assert verify_bundle(Path(bundle.path)).ok, path
+
+
+def test_bodies_in_two_colours_print_with_two_tools() -> None:
+    from fabthread.pipeline import plan_order
+
+    order = {
+        "order_id": "E-2",
+        "design": "enclosure",
+        "machine": "prusa_xl_2t",
+        "material": "pla",
+        "color": "signal_red",
+        "colors": {"lid": "galaxy_black"},
+    }
+    plan = plan_order(order)
+    tools = {body: tool for body, _, tool in plan.colors}
+    assert tools == {"box": 0, "lid": 1}
+    tp = plan.toolpath
+    assert set(np.unique(tp.tool[tp.extrude_mm3 > 0])) == {0, 1}
+    text = plan.program.text
+    assert "\nT1\n" in text and "\nT0\n" in text
+    # the same order on a one-tool machine is refused with the reason
+    from fabthread.errors import OrderError
+
+    with pytest.raises(OrderError, match="need a machine with 2 tools; prusa_mk4 has 1"):
+        plan_order({**order, "machine": "prusa_mk4"})
+    with pytest.raises(OrderError, match="has no body 'handle'; bodies: box, lid"):
+        plan_order({**order, "colors": {"handle": "galaxy_black"}})

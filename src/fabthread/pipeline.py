@@ -18,10 +18,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from fabthread import __version__
 from fabthread.errors import FitError, MeshError, OrderError, UserError
 from fabthread.model import (
     Bundle,
+    Color,
     DesignSpec,
     MachineProfile,
     MaterialProfile,
@@ -62,6 +65,7 @@ class Plan:
     toolpath: Toolpath
     program: Program
     operations: tuple[object, ...] = ()  # CNC/laser operations; () for FDM
+    colors: tuple[tuple[str, Color, int], ...] = ()  # (body, colour, tool) per body
 
 
 def load_order(source: Order | Mapping[str, object] | str | os.PathLike[str]) -> Order:
@@ -120,10 +124,21 @@ def plan_order(
     )
     settings = resolve_settings(machine, dict(order.settings), source=f"order {order.order_id}")
     part = build_part(spec, params, cache_dir=cache_dir)
-    part = replace(part, color_hex=material.color(order.color).hex)
+    colors = body_colors(order, spec, material, machine)
+    part = replace(part, color_hex=colors[0][1].hex)
     if machine.process == "fdm":
+        from fabthread.design.build import body_ranges
+
+        ranges = {name: (start, end) for name, start, end in body_ranges(part)}
+        body_tools = tuple((*ranges[b], tool) for b, _, tool in colors if b in ranges)
         toolpath, program = _slice_and_emit(
-            part, machine, material, settings, order=order, progress=progress
+            part,
+            machine,
+            material,
+            settings,
+            order=order,
+            progress=progress,
+            body_tools=body_tools,
         )
         ops: tuple[object, ...] = ()
     else:
@@ -131,7 +146,18 @@ def plan_order(
         ops = default_cam_ops(machine, tool_changes=tool_changes)
         toolpath, program = _cam_and_emit(part, machine, material, ops)
     return Plan(
-        order, spec, params, fits, machine, material, settings, part, toolpath, program, ops
+        order,
+        spec,
+        params,
+        fits,
+        machine,
+        material,
+        settings,
+        part,
+        toolpath,
+        program,
+        ops,
+        colors,
     )
 
 
@@ -231,7 +257,10 @@ def _slice_and_emit(
     *,
     order: Order,
     progress: Progress | None,
+    body_tools: tuple[tuple[int, int, int], ...] = (),
 ) -> tuple[Toolpath, Program]:
+    """Slice and emit an FDM part. ``body_tools``: (first face, end face, tool) per body when
+    the bodies print with different tools (per-body colours on a multi-tool machine)."""
     from fabthread import profiles
     from fabthread.gcode.emit import emit_gcode
     from fabthread.gcode.reader import read_gcode, summarize
@@ -259,13 +288,16 @@ def _slice_and_emit(
     placed = place_on_bed(turned, bed_x, bed_y)
     _check_fits(placed, machine)
     retraction = material.retraction or machine.retraction
+    offsets = _copy_offsets(placed, machine, order.quantity)
     toolpath = slice_part(
         placed,
         settings,
         retract_min_travel_mm=retraction.min_travel_mm,
         progress=progress,
-        copies=_copy_offsets(placed, machine, order.quantity),
+        copies=offsets,
     )
+    if len({tool for _, _, tool in body_tools}) > 1:
+        toolpath = _assign_body_tools(toolpath, placed, body_tools, offsets or ((0.0, 0.0),))
     dialect = profiles.load_dialect(machine.dialect)
     header = [
         ("order", order.order_id),
@@ -293,6 +325,58 @@ def _slice_and_emit(
     )
     program = Program(text=text, dialect=dialect.name, machine=machine.id, stats=stats)
     return toolpath, program
+
+
+def body_colors(
+    order: Order, spec: DesignSpec, material: MaterialProfile, machine: MachineProfile
+) -> tuple[tuple[str, Color, int], ...]:
+    """(body, colour, tool) for each body of ``spec``: the order's colour unless ``colors``
+    names another for that body; each distinct colour gets its own tool, the order's first.
+    A machine with fewer tools than colours is an OrderError."""
+    bodies = spec.bodies
+    chosen = dict(order.colors)
+    unknown = sorted(set(chosen) - set(bodies))
+    if unknown:
+        allowed = ", ".join(bodies) or "none (the design has one body)"
+        raise OrderError(
+            f"order {order.order_id}: design {spec.name} has no body '{unknown[0]}'; "
+            f"bodies: {allowed}"
+        )
+    names = [chosen.get(b, order.color) for b in bodies] or [order.color]
+    for name in names:
+        if name not in {c.name for c in material.colors}:
+            raise OrderError(f"order {order.order_id}: {_color_message(name, material)}")
+    palette = list(dict.fromkeys([order.color, *names] if chosen else names))
+    used = [c for c in palette if c in names]
+    if len(used) > machine.extruder_count:
+        raise OrderError(
+            f"order {order.order_id}: bodies in {len(used)} colours ({', '.join(used)}) need a "
+            f"machine with {len(used)} tools; {machine.id} has {machine.extruder_count}"
+        )
+    tool = {c: i for i, c in enumerate(used)}
+    return tuple(
+        (b, material.color(names[i]), tool[names[i]]) for i, b in enumerate(bodies or ("part",))
+    )
+
+
+def _assign_body_tools(
+    toolpath: Toolpath,
+    placed: Part,
+    body_tools: tuple[tuple[int, int, int], ...],
+    offsets: tuple[tuple[float, float], ...],
+) -> Toolpath:
+    """Each body's moves (in every copy) with its tool; footprints are XY convex hulls."""
+    import shapely
+
+    from fabthread.slice.tools import assign_tools
+
+    footprints, tools = [], []
+    for dx, dy in offsets:
+        for start, end, tool in body_tools:
+            xy = placed.vertices_mm[np.unique(placed.faces[start:end])][:, :2] + (dx, dy)
+            footprints.append(shapely.convex_hull(shapely.multipoints(xy)))
+            tools.append(tool)
+    return assign_tools(toolpath, footprints, tools)
 
 
 def default_cam_ops(machine: MachineProfile, tool_changes: bool) -> tuple[object, ...]:
@@ -441,6 +525,9 @@ def _manifest(plan: Plan) -> dict[str, object]:
         },
         "material": {"id": plan.material.id, "profile_sha256": plan.material.sha256},
         "color": {"name": color.name, "hex": color.hex},
+        "body_colors": {
+            body: {"name": c.name, "hex": c.hex, "tool": tool} for body, c, tool in plan.colors
+        },
         "process": plan.machine.process,
         "settings": asdict(plan.settings) if plan.machine.process == "fdm" else {},
         "operations": [

@@ -12,7 +12,7 @@ from fabthread.paths import profiles_dir
 from fabthread.profiles.dialects import COMMAND_FIELDS, command_fields, dialect_words
 from fabthread.templates import TEMPLATE_FIELDS, render_template
 
-MACHINES = ("duet3_corexy", "prusa_mk4", "voron24_350")
+MACHINES = ("duet3_corexy", "prusa_mk4", "prusa_xl_2t", "voron24_350")
 MATERIALS = ("petg", "pla")
 CNC_MACHINES = ("linuxcnc_mill", "shapeoko4_xl")
 LASER_MACHINES = ("co2_laser_60w", "diode_laser_10w")

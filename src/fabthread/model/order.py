@@ -27,6 +27,7 @@ class Order:
     settings: tuple[tuple[str, ParamValue], ...] = ()
     fits: tuple[tuple[str, str], ...] = ()  # fit name -> class, e.g. (("lid", "snug"),)
     scale: float = 1.0
+    colors: tuple[tuple[str, str], ...] = ()  # body name -> color name, for multi-body designs
 
     def params_dict(self) -> dict[str, ParamValue]:
         return dict(self.params)
@@ -44,6 +45,7 @@ _ORDER_KEYS = {
     "settings": "object of slice setting -> value",
     "fits": "object of fit name -> fit class, e.g. {\"lid\": \"snug\"}",
     "scale": "uniform scale factor within the design's limits (default 1.0)",
+    "colors": "object of body name -> color name, e.g. {\"box\": \"black\", \"lid\": \"red\"}",
 }
 MAX_QUANTITY = 1000
 
@@ -97,6 +99,11 @@ def order_from_dict(data: object, source: str = "order") -> Order:
         isinstance(k, str) and isinstance(v, str) for k, v in fits.items()
     ):
         raise OrderError(f"{source}: 'fits' must be an {_ORDER_KEYS['fits']}")
+    colors = data.get("colors", {})
+    if not isinstance(colors, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in colors.items()
+    ):
+        raise OrderError(f"{source}: 'colors' must be an {_ORDER_KEYS['colors']}")
     scale = data.get("scale", 1.0)
     if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
         raise OrderError(f"{source}: scale={scale!r} is not a positive number")
@@ -112,6 +119,7 @@ def order_from_dict(data: object, source: str = "order") -> Order:
         settings=pairs["settings"],
         fits=tuple(fits.items()),
         scale=float(scale),
+        colors=tuple(colors.items()),
     )
 
 
@@ -129,4 +137,5 @@ def order_to_dict(order: Order) -> dict[str, object]:
         "settings": dict(order.settings),
         "fits": dict(order.fits),
         "scale": order.scale,
+        "colors": dict(order.colors),
     }
