@@ -158,3 +158,23 @@ def test_bodies_in_two_colours_print_with_two_tools() -> None:
         plan_order({**order, "machine": "prusa_mk4"})
     with pytest.raises(OrderError, match="has no body 'handle'; bodies: box, lid"):
         plan_order({**order, "colors": {"handle": "galaxy_black"}})
+
+
+def test_body_colours_reach_the_3mf(tmp_path: Path) -> None:
+    import re
+
+    order = {
+        "order_id": "E-3",
+        "design": "enclosure",
+        "machine": "prusa_xl_2t",
+        "material": "pla",
+        "color": "signal_red",
+        "colors": {"lid": "galaxy_black"},
+    }
+    bundle = run_order(order, tmp_path, cache_dir=tmp_path / "cache")
+    with zipfile.ZipFile(bundle.path) as zf, zipfile.ZipFile(zf.open("model.3mf")) as model:
+        xml = model.read("3D/3dmodel.model").decode()
+    assert re.findall(r'displaycolor="(#[0-9A-F]+)"', xml) == ["#A52019", "#1B1B1B"]
+    tagged = xml.count('pid="1" p1="1"')
+    assert 0 < tagged < xml.count("<triangle ")
+    assert bundle.manifest["body_colors"]["lid"]["tool"] == 1

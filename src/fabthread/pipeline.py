@@ -179,7 +179,12 @@ def run_order(
 
     plan = plan_order(source, cache_dir=cache_dir, progress=progress)
     gcode = plan.program.text.encode("utf-8")
-    model = threemf_bytes(plan.part, color_hex=plan.part.color_hex, name=plan.spec.name)
+    model = threemf_bytes(
+        plan.part,
+        color_hex=plan.part.color_hex,
+        name=plan.spec.name,
+        face_colors=_face_colors(plan),
+    )
     report = _report(plan)
     files = {
         GCODE_NAME: gcode,
@@ -357,6 +362,14 @@ def body_colors(
     return tuple(
         (b, material.color(names[i]), tool[names[i]]) for i, b in enumerate(bodies or ("part",))
     )
+
+
+def _face_colors(plan: Plan) -> tuple[tuple[int, int, str], ...]:
+    """(first face, end face, colour hex) per body, for the 3MF model."""
+    from fabthread.design.build import body_ranges
+
+    hexes = {body: c.hex for body, c, _ in plan.colors}
+    return tuple((s, e, hexes[b]) for b, s, e in body_ranges(plan.part) if b in hexes)
 
 
 def _assign_body_tools(

@@ -14,6 +14,7 @@ import io
 import re
 import struct
 import zipfile
+from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -43,14 +44,22 @@ def stl_bytes(part: Part) -> bytes:
     return header + struct.pack("<I", len(tri)) + data.tobytes()
 
 
-def threemf_bytes(part: Part, color_hex: str = "", name: str = "") -> bytes:
+def threemf_bytes(
+    part: Part,
+    color_hex: str = "",
+    name: str = "",
+    face_colors: Sequence[tuple[int, int, str]] = (),
+) -> bytes:
     """A 3MF package of ``part`` in mm; ``color_hex`` ("#RRGGBB" or "#RRGGBBAA", default
-    ``part.color_hex``) becomes the object's display color; ``name`` the object's name."""
+    ``part.color_hex``) becomes the object's display color; ``name`` the object's name.
+    ``face_colors``: (first face, end face, color) ranges, e.g. one per body of a multi-body
+    part, written as per-triangle materials (3MF core ``pid``/``p1``)."""
     color = normalize_color(color_hex or part.color_hex)
+    ranges = [(s, e, normalize_color(c)) for s, e, c in face_colors]
     entries = [
         ("[Content_Types].xml", _content_types()),
         ("_rels/.rels", _rels()),
-        (MODEL_PATH, _model_xml(part, color, name or part.name)),
+        (MODEL_PATH, _model_xml(part, color, name or part.name, ranges)),
     ]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -95,7 +104,9 @@ def _rels() -> bytes:
     ).encode()
 
 
-def _model_xml(part: Part, color: str, name: str) -> bytes:
+def _model_xml(
+    part: Part, color: str, name: str, ranges: Sequence[tuple[int, int, str]] = ()
+) -> bytes:
     out = io.StringIO()
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write(
@@ -108,10 +119,10 @@ def _model_xml(part: Part, color: str, name: str) -> bytes:
         out.write(f'<metadata name="fabthread:source_sha256">{part.source_sha256}</metadata>\n')
     out.write("<resources>\n")
     material = ""
-    if color:
-        out.write(
-            f'<basematerials id="1"><base name="{color}" displaycolor="{color}"/></basematerials>\n'
-        )
+    palette = list(dict.fromkeys([color] + [c for _, _, c in ranges if c])) if color else []
+    if palette:
+        bases = "".join(f'<base name="{c}" displaycolor="{c}"/>' for c in palette)
+        out.write(f'<basematerials id="1">{bases}</basematerials>\n')
         material = ' pid="1" pindex="0"'
     out.write(f'<object id="2" type="model" name={quoteattr(name)}{material}>\n<mesh>\n')
     out.write("<vertices>\n")
@@ -119,7 +130,15 @@ def _model_xml(part: Part, color: str, name: str) -> bytes:
     v = np.round(part.vertices_mm, 6) + 0.0  # + 0.0 turns -0.0 into 0.0
     out.writelines(f'<vertex x="{x:.10g}" y="{y:.10g}" z="{z:.10g}"/>\n' for x, y, z in v.tolist())
     out.write("</vertices>\n<triangles>\n")
-    out.writelines(f'<triangle v1="{a}" v2="{b}" v3="{c}"/>\n' for a, b, c in part.faces.tolist())
+    index = np.zeros(len(part.faces), dtype=np.int64)
+    for start, end, c in ranges:
+        if c and palette:
+            index[start:end] = palette.index(c)
+    out.writelines(
+        f'<triangle v1="{a}" v2="{b}" v3="{c}"'
+        + (f' pid="1" p1="{k}"/>\n' if k else "/>\n")
+        for (a, b, c), k in zip(part.faces.tolist(), index.tolist(), strict=True)
+    )
     out.write("</triangles>\n</mesh>\n</object>\n</resources>\n")
     out.write('<build><item objectid="2"/></build>\n</model>\n')
     return out.getvalue().encode("utf-8")
