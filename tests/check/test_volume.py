@@ -20,13 +20,15 @@ def test_box_too_long_that_fits_turned_about_z(fdm) -> None:
     # 240 x 220 x 10 on a 250 x 210 bed: Y too long, turned 90° it is 220 x 240: no; but
     # 200 x 240 turned is 240 x 200: yes.
     (f,) = check_build_volume(part(box((0, 0, 0), (200, 240, 10))), fdm, limits=_limits(fdm))
-    assert f.severity == "error" and f.rule == "build_volume"
+    # a warning for FDM: `fabthread make` turns the part about Z itself
+    assert f.severity == "warning" and f.rule == "build_volume"
     assert f.measured == 240 and f.limit == 210
     assert "turned 90° about Z" in f.message and "turned 90° about Z" in f.fix
 
 
 def test_box_too_tall_that_fits_lying_down(fdm) -> None:
     (f,) = check_build_volume(part(box((0, 0, 0), (20, 30, 240))), fdm, limits=_limits(fdm))
+    assert f.severity == "error"  # lying it down changes overhangs: a person decides
     assert f.measured == 240 and f.limit == 220
     assert "about Y" in f.fix or "about X" in f.fix
 

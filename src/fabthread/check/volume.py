@@ -124,7 +124,7 @@ def _fit(
             return [
                 Finding(
                     rule,
-                    "error",
+                    _severity(how, hard_margin),
                     f"the {label} ({_dims(need)} mm) does not fit the {what} ({limit_txt} mm) "
                     f"as placed: {_AXIS[worst]} is {measured:.1f} mm > {limit:g} mm; it fits "
                     f"{how} ({_dims(dims)} mm)",
@@ -140,7 +140,7 @@ def _fit(
         return [
             Finding(
                 rule,
-                "error",
+                _severity(how, hard_margin),
                 f"the {label} ({_dims(need)} mm) fits the {what} ({limit_txt} mm) in no "
                 f"axis-aligned orientation, but it fits {how} ({_dims(dims)} mm)",
                 measured=measured,
@@ -161,6 +161,13 @@ def _fit(
             fix="scale the part down, split it into pieces, or route it to a larger machine",
         )
     ]
+
+
+def _severity(how: str, hard_margin: bool) -> str:
+    """A part that fits only turned about Z is a warning for FDM: ``fabthread make`` turns it
+    (the face on the bed and every overhang stay as designed). Lying it on a side, or any
+    change for stock, needs a person: an error."""
+    return "warning" if not hard_margin and how.endswith("about Z") else "error"
 
 
 def _turned_fit(
