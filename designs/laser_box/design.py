@@ -40,7 +40,9 @@ def build(p):
     X, Y, Z, t = p.outer_x_mm, p.outer_y_mm, p.outer_z_mm, p.sheet_mm
     k, c, f = p.kerf_mm, p.joint_clearance_mm, p.finger_mm
     e = 1.0  # slots run this far past the panel edge so the cut is clean
-    sx, sy, sz = segments(t, X - t, f), segments(t, Y - t, f), segments(t, Z, f)
+    # Vertical joints start one sheet above the bottom joint: if both started at t, the
+    # slots of the front panel would meet at its bottom corners and cut the corner off.
+    sx, sy, sz = segments(t, X - t, f), segments(t, Y - t, f), segments(2 * t, Z, f)
     bottom = panel(
         (t, X - t, t, Y - t),
         [("u", a, b, 0, t + 0.01) for a, b in sx]
