@@ -99,21 +99,7 @@ def _parse_words(
         if k < end and (data[k] == 45 or data[k] == 43):
             neg = data[k] == 45
             k += 1
-        v = 0.0
-        nd = 0
-        while k < end and _is_digit(data[k]):
-            v = v * 10.0 + (data[k] - 48)
-            nd += 1
-            k += 1
-        if k < end and data[k] == 46:
-            k += 1
-            scale = 1.0
-            while k < end and _is_digit(data[k]):
-                v = v * 10.0 + (data[k] - 48)
-                scale *= 10.0
-                nd += 1
-                k += 1
-            v /= scale
+        v, nd, k = _unsigned_number(data, k, end)
         s = _slot(c)
         if nd == 0:
             if neg or (k < end and data[k] == 46):
@@ -132,6 +118,27 @@ def _parse_words(
             val[s] = -v if neg else v
             seen[s] = True
     return 0
+
+
+@njit(cache=True)
+def _unsigned_number(data: np.ndarray, k: int, end: int) -> tuple[float, int, int]:
+    """Read ``digits [. digits]`` from data[k:end]: (value, digit count, index after it)."""
+    v = 0.0
+    nd = 0
+    while k < end and _is_digit(data[k]):
+        v = v * 10.0 + (data[k] - 48)
+        nd += 1
+        k += 1
+    if k < end and data[k] == 46:
+        k += 1
+        scale = 1.0
+        while k < end and _is_digit(data[k]):
+            v = v * 10.0 + (data[k] - 48)
+            scale *= 10.0
+            nd += 1
+            k += 1
+        v /= scale
+    return v, nd, k
 
 
 @njit(cache=True)
@@ -163,22 +170,7 @@ def _accel_param(data: np.ndarray, k: int, end: int) -> float:
         if (k == 0 or data[k - 1] == 32 or data[k - 1] == 9) and _starts_with_upper(
             data, k, end, _ACCEL
         ):
-            k += _ACCEL.shape[0]
-            v = 0.0
-            nd = 0
-            while k < end and _is_digit(data[k]):
-                v = v * 10.0 + (data[k] - 48)
-                nd += 1
-                k += 1
-            if k < end and data[k] == 46:
-                k += 1
-                scale = 1.0
-                while k < end and _is_digit(data[k]):
-                    v = v * 10.0 + (data[k] - 48)
-                    scale *= 10.0
-                    nd += 1
-                    k += 1
-                v /= scale
+            v, nd, k = _unsigned_number(data, k + _ACCEL.shape[0], end)
             return v if nd > 0 else -1.0
         k += 1
     return -1.0
