@@ -47,7 +47,7 @@ from fabthread.profiles.schema import (
     num,
     pos,
 )
-from fabthread.profiles.tree import Resolved
+from fabthread.profiles.tree import Resolved, check_process_keys
 from fabthread.templates import template_fields
 
 _FEED = pos(5000.0)  # mm/s
@@ -152,21 +152,7 @@ def check_file(doc: dict[str, Any], source: str) -> None:
 def build_machine(res: Resolved) -> MachineProfile:
     """A validated ``MachineProfile`` from a resolved machine file (sha256 left empty)."""
     data = res.data
-    process = data.get("process")
-    if process is None:
-        raise ProfileError(f"{res.source}: missing key 'process'; allowed: fdm, cnc, laser")
-    for key in data:
-        if key not in SECTIONS[process]:
-            raise ProfileError(
-                f"{res.where(key)}: key '{key}' is not used by {process} machines; allowed: "
-                + ", ".join(sorted(SECTIONS[process]))
-            )
-    for dotted in REQUIRED[process]:
-        if _get(data, dotted) is None:
-            raise ProfileError(
-                f"{res.source}: missing key '{dotted}' (required for "
-                f"{process} machines, here or in an inherited base)"
-            )
+    process = check_process_keys(res, "machines", SECTIONS, REQUIRED)
     vol, ext, bed = data["volume"], data.get("extruder", {}), data.get("bed", {})
     limits = _limits(res)
     gcode = data.get("gcode", {})
@@ -288,12 +274,3 @@ def _check_fdm(m: MachineProfile, res: Resolved) -> None:
 
 def _floats(cls: type, values: Mapping[str, Any]) -> Any:
     return cls(**{k: float(v) for k, v in values.items()})
-
-
-def _get(data: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = data
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node

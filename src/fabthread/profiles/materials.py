@@ -43,7 +43,7 @@ from fabthread.profiles.schema import (
     num,
     pos,
 )
-from fabthread.profiles.tree import Resolved
+from fabthread.profiles.tree import Resolved, check_process_keys
 
 COLOR_NAME = r"[a-z][a-z0-9_]{0,47}"
 COLOR_HEX = r"#[0-9A-Fa-f]{6}"
@@ -118,22 +118,7 @@ def check_file(doc: dict[str, Any], source: str) -> None:
 def build_material(res: Resolved) -> MaterialProfile:
     """A validated ``MaterialProfile`` from a resolved material file (sha256 left empty)."""
     data = res.data
-    process = data.get("process")
-    if process is None:
-        raise ProfileError(f"{res.source}: missing key 'process'; allowed: fdm, cnc, laser")
-    for key in data:
-        if key not in SECTIONS[process]:
-            raise ProfileError(
-                f"{res.where(key)}: key '{key}' is not used by {process} materials; allowed: "
-                + ", ".join(sorted(SECTIONS[process]))
-            )
-    for dotted in REQUIRED[process]:
-        head, _, tail = dotted.partition(".")
-        if head not in data or (tail and tail not in data[head]):
-            raise ProfileError(
-                f"{res.source}: missing key '{dotted}' (required for {process} "
-                "materials, here or in an inherited base)"
-            )
+    process = check_process_keys(res, "materials", SECTIONS, REQUIRED)
     colors = _colors(res)
     temp = data.get("temperature", {})
     cool = data.get("cooling", {})

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fabthread.errors import ProfileError
+from fabthread.model.params import Process
 from fabthread.profiles.schema import BASE_PATTERN, ID_PATTERN
 
 Origins = dict[str, str]  # dotted key -> display path of the file that set it
@@ -41,6 +42,37 @@ class Resolved:
                 return self.origins[key]
             key = key.rpartition(".")[0]
         return self.source
+
+
+def check_process_keys(
+    res: Resolved,
+    kind: str,
+    sections: Mapping[str, Any],
+    required: Mapping[str, Any],
+) -> Process:
+    """The resolved file's process, after checking that every top-level key is one that
+    process uses and every required dotted key is set (here or in an inherited base).
+    ``kind`` ("machines", "materials") words the messages."""
+    data = res.data
+    process = data.get("process")
+    if process is None:
+        raise ProfileError(f"{res.source}: missing key 'process'; allowed: fdm, cnc, laser")
+    for key in data:
+        if key not in sections[process]:
+            raise ProfileError(
+                f"{res.where(key)}: key '{key}' is not used by {process} {kind}; allowed: "
+                + ", ".join(sorted(sections[process]))
+            )
+    for dotted in required[process]:
+        node: Any = data
+        for part in dotted.split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node is None:
+            raise ProfileError(
+                f"{res.source}: missing key '{dotted}' (required for {process} {kind}, "
+                "here or in an inherited base)"
+            )
+    return process  # type: ignore[no-any-return]  # the schema allows fdm, cnc, laser only
 
 
 def display(path: Path, root: Path) -> str:
