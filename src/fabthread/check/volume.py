@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from fabthread.check.limits import CheckLimits
-from fabthread.model.findings import Finding
+from fabthread.model.findings import Finding, Severity
 from fabthread.model.part import Part
 from fabthread.model.profiles import MachineProfile, MaterialProfile
 
@@ -163,7 +163,7 @@ def _fit(
     ]
 
 
-def _severity(how: str, hard_margin: bool) -> str:
+def _severity(how: str, hard_margin: bool) -> Severity:
     """A part that fits only turned about Z is a warning for FDM: ``fabthread make`` turns it
     (the face on the bed and every overhang stay as designed). Lying it on a side, or any
     change for stock, needs a person: an error."""
