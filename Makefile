@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all bench lint clean
+.PHONY: demo test test-all bench lint clean kernels
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -13,18 +13,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The kernels compiled ahead of time (numba.pycc, about 30 s; see src/fabthread/kernels/jit.py):
+# rebuilt when a kernel source changes. A failed build is not fatal: the kernels then run JIT.
+KERNEL_SRC := $(wildcard src/fabthread/*/kernels/*.py) $(wildcard src/fabthread/kernels/*.py)
+AOT := src/fabthread/kernels/_aot.json
+
+$(AOT): $(STAMP) $(KERNEL_SRC)
+	$(BIN)/python -m fabthread.kernels.build || true
+
+kernels: $(AOT)
+
+demo: $(STAMP) $(AOT)
 	$(BIN)/fabthread demo --out out/demo
 
-test: $(STAMP)
+test: $(STAMP) $(AOT)
 	$(BIN)/pytest -q
 
-test-all: $(STAMP)
+test-all: $(STAMP) $(AOT)
 	$(BIN)/pytest -q -m ''
 
 # Side-by-side benchmarks (see bench/README.md): slicer vs PrusaSlicer and CuraEngine,
 # drop-cutter vs OpenCAMLib, job claims on SQLite/PostgreSQL.
-bench: $(STAMP)
+bench: $(STAMP) $(AOT)
 	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/cam_bench.py
@@ -35,4 +45,4 @@ lint: $(STAMP)
 	$(BIN)/mypy src
 
 clean:
-	rm -rf $(VENV) out build *.egg-info src/*.egg-info
+	rm -rf $(VENV) out build *.egg-info src/*.egg-info src/fabthread/kernels/_aot*

@@ -26,9 +26,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
 from fabthread.gcode.kernels.format import ARC_CCW, ARC_CW, ARC_NONE, ARC_SKIP, MODE_EXTRUDE
+from fabthread.kernels.jit import helper, kernel
 
 MAX_SWEEP_RAD = 2.0 * math.pi - 0.1
 MIN_SWEEP_RAD = 0.002
@@ -36,14 +36,14 @@ MIN_SWEEP_RAD = 0.002
 FLOW_SPREAD = 0.05
 
 
-@njit(cache=True)
+@helper
 def _row_len(q_xyz: np.ndarray, k: int) -> float:
     dx = (q_xyz[k, 0] - q_xyz[k - 1, 0]) * 1e-3
     dy = (q_xyz[k, 1] - q_xyz[k - 1, 1]) * 1e-3
     return math.sqrt(dx * dx + dy * dy)
 
 
-@njit(cache=True)
+@helper
 def arc_fits(
     q_xyz: np.ndarray, i: int, j: int, tol: float, r_min: float, r_max: float
 ) -> tuple[int, int, int]:
@@ -100,7 +100,10 @@ def arc_fits(
     return (ARC_CCW if sense > 0.0 else ARC_CW), qi, qj
 
 
-@njit(cache=True)
+@kernel(
+    "i8[:, :], i8[:], i8[:], u1[:], b1[:], f8, i8, f8, f8",
+    returns="Tuple((u1[:], i8[:, :], i8[:, :], i8[:]))",
+)
 def fit_arcs(
     q_xyz: np.ndarray,
     q_feed: np.ndarray,

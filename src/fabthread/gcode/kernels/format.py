@@ -12,7 +12,8 @@ skipped (absorbed into the arc before it), and can be preceded by one of a few f
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from fabthread.kernels.jit import helper, kernel
 
 # Row modes.
 MODE_TRAVEL = 0  # G0 X Y [Z] [F]
@@ -28,13 +29,13 @@ ARC_CCW = 3  # G3 ...: counter-clockwise
 _ROW_MAX = 1024  # upper bound of the bytes one row can produce (5 lines of 5 words)
 
 
-@njit(cache=True)
+@helper
 def _put(buf: np.ndarray, pos: int, c: int) -> int:
     buf[pos] = c
     return pos + 1
 
 
-@njit(cache=True)
+@helper
 def _put_num(buf: np.ndarray, pos: int, q: int, ndec: int) -> int:
     """Write the scaled integer ``q`` (value * 10**ndec) as a decimal, trailing zeros cut."""
     if q < 0:
@@ -70,21 +71,25 @@ def _put_num(buf: np.ndarray, pos: int, q: int, ndec: int) -> int:
     return pos
 
 
-@njit(cache=True)
+@helper
 def _put_word(buf: np.ndarray, pos: int, letter: int, q: int, ndec: int) -> int:
     buf[pos] = 32  # ' '
     buf[pos + 1] = letter
     return _put_num(buf, pos + 2, q, ndec)
 
 
-@njit(cache=True)
+@helper
 def _put_cmd(buf: np.ndarray, pos: int, g: int) -> int:
     buf[pos] = 71  # 'G'
     buf[pos + 1] = 48 + g
     return pos + 2
 
 
-@njit(cache=True)
+@kernel(
+    "i8[:, :], i8[:], i8[:], u1[:], b1[:], i8, i8, i8, i8, i8, "
+    "u1[:], i8[:, :], i8[:], u1[:], i8[:]",
+    returns="Tuple((u1[:], i8[:]))",
+)
 def format_moves(
     q_xyz: np.ndarray,
     q_feed: np.ndarray,

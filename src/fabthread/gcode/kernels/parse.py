@@ -16,7 +16,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from fabthread.kernels.jit import helper, kernel
 
 KIND_TRAVEL = 0
 KIND_EXTRUDE = 1
@@ -36,7 +37,7 @@ _SVL = np.frombuffer(b"SET_VELOCITY_LIMIT", dtype=np.uint8)
 _ACCEL = np.frombuffer(b"ACCEL=", dtype=np.uint8)
 
 
-@njit(cache=True)
+@helper
 def _slot(c: int) -> int:
     if c == 88:
         return _X
@@ -63,17 +64,17 @@ def _slot(c: int) -> int:
     return -1
 
 
-@njit(cache=True)
+@helper
 def _upper(c: int) -> int:
     return c - 32 if 97 <= c <= 122 else c
 
 
-@njit(cache=True)
+@helper
 def _is_digit(c: int) -> bool:
     return 48 <= c <= 57
 
 
-@njit(cache=True)
+@helper
 def _parse_words(
     data: np.ndarray, k: int, end: int, val: np.ndarray, seen: np.ndarray, flag: np.ndarray
 ) -> int:
@@ -120,7 +121,7 @@ def _parse_words(
     return 0
 
 
-@njit(cache=True)
+@helper
 def _unsigned_number(data: np.ndarray, k: int, end: int) -> tuple[float, int, int]:
     """Read ``digits [. digits]`` from data[k:end]: (value, digit count, index after it)."""
     v = 0.0
@@ -141,7 +142,7 @@ def _unsigned_number(data: np.ndarray, k: int, end: int) -> tuple[float, int, in
     return v, nd, k
 
 
-@njit(cache=True)
+@helper
 def _starts_with(data: np.ndarray, k: int, end: int, pat: np.ndarray) -> bool:
     if pat.shape[0] == 0 or end - k < pat.shape[0]:
         return False
@@ -151,7 +152,7 @@ def _starts_with(data: np.ndarray, k: int, end: int, pat: np.ndarray) -> bool:
     return True
 
 
-@njit(cache=True)
+@helper
 def _starts_with_upper(data: np.ndarray, k: int, end: int, pat: np.ndarray) -> bool:
     """Whether data[k:end] starts with ``pat`` (upper case), ignoring the case of data."""
     if end - k < pat.shape[0]:
@@ -162,7 +163,7 @@ def _starts_with_upper(data: np.ndarray, k: int, end: int, pat: np.ndarray) -> b
     return True
 
 
-@njit(cache=True)
+@helper
 def _accel_param(data: np.ndarray, k: int, end: int) -> float:
     """The value of the ``ACCEL=`` parameter in data[k:end] (Klipper extended command
     syntax), or -1 when there is none or it is not a number."""
@@ -176,7 +177,11 @@ def _accel_param(data: np.ndarray, k: int, end: int) -> float:
     return -1.0
 
 
-@njit(cache=True)
+@kernel(
+    "u1[:], u1[:], f8[:, :], f8[:, :], f8[:], f8[:], f8[:], u1[:], i4[:], i4[:], "
+    "f8[:, :], f8[:, :], f8[:], f8[:], f8[:, :]",
+    returns="Tuple((i8, f8, i8, i8, i8))",
+)
 def parse_gcode(
     data: np.ndarray,
     marker: np.ndarray,

@@ -22,12 +22,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from fabthread.kernels.jit import helper, kernel
 
 _SQRT2_M1 = math.sqrt(2.0) - 1.0
 
 
-@njit(cache=True)
+@helper
 def junction_v2(
     d_prev: np.ndarray,
     d_next: np.ndarray,
@@ -58,7 +59,10 @@ def junction_v2(
     return v2
 
 
-@njit(cache=True)
+@kernel(
+    "f8[:], f8[:], f8[:], f8[:, :], f8[:, :], f8",
+    returns="UniTuple(f8[:], 3)",
+)
 def plan_times(
     length: np.ndarray,
     v_max: np.ndarray,
@@ -127,7 +131,10 @@ def plan_times(
     return times, v_in, v_out
 
 
-@njit(cache=True)
+@kernel(
+    "f8[:], f8[:], f8[:], b1[:], f8[:, :], f8[:, :], f8[:], f8[:], f8[:], f8[:], f8, f8, f8",
+    returns="Tuple((i8[:], f8[:], f8[:], f8[:], f8[:, :], f8[:, :]))",
+)
 def planner_rows(
     length: np.ndarray,
     e: np.ndarray,

@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from fabthread.kernels.jit import kernel
 
 
-@njit(cache=True)
+@kernel(
+    "f8[:], f8[:], f8[:], f8[:], f8[:], f8[:], f8[:], i8, i8, i8",
+    returns="UniTuple(f8[:, :], 2)",
+)
 def draw_segments(
     x0: np.ndarray,
     y0: np.ndarray,

@@ -6,10 +6,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+
+from fabthread.kernels.jit import kernel
 
 
-@njit(cache=True)
+@kernel(
+    "f8[:, :], f8[:, :], b1[:], b1, f8[:, :], f8[:], f8[:, :]",
+    returns="Tuple((b1, f8[:], f8[:]))",
+)
 def masked_bounds(
     start: np.ndarray,
     end: np.ndarray,

@@ -7,10 +7,11 @@ rotates the segments back.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from fabthread.kernels.jit import helper, kernel
 
 
-@njit(cache=True)
+@helper
 def _first_at_or_above(ys: np.ndarray, value: float) -> int:
     """``searchsorted(ys, value, 'left')``: first index with ``ys[i] >= value``."""
     lo = 0
@@ -24,7 +25,7 @@ def _first_at_or_above(ys: np.ndarray, value: float) -> int:
     return lo
 
 
-@njit(cache=True)
+@helper
 def _insertion_sort(a: np.ndarray) -> None:
     """Sort ``a`` in place. A scan line crosses few edges, so this beats a general sort and
     compiles in a fraction of the time ``np.sort`` takes."""
@@ -37,7 +38,10 @@ def _insertion_sort(a: np.ndarray) -> None:
         a[j + 1] = v
 
 
-@njit(cache=True)
+@kernel(
+    "f8[:, :], i8[:], f8[:]",
+    returns="f8[:, :]",
+)
 def scanline_segments(points: np.ndarray, ring_start: np.ndarray, ys: np.ndarray) -> np.ndarray:
     """Inside parts of the lines y = ys[k] for a region bounded by closed rings.
 
@@ -102,7 +106,10 @@ def scanline_segments(points: np.ndarray, ring_start: np.ndarray, ys: np.ndarray
     return out[:n_out].copy()
 
 
-@njit(cache=True)
+@kernel(
+    "f8[:, :], i8[:], f8",
+    returns="Tuple((i8[:], b1[:], i8[:]))",
+)
 def link_scanlines(
     seg: np.ndarray, line: np.ndarray, max_gap: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from fabthread.kernels.jit import helper, kernel
 
 
-@njit(cache=True)
+@kernel(
+    "f8[:, :], f8[:, :], b1[:], i8[:], b1[:], f8, f8",
+    returns="Tuple((i8[:], b1[:]))",
+)
 def order_paths(
     starts: np.ndarray,
     ends: np.ndarray,
@@ -92,7 +96,10 @@ def order_paths(
     return order, flipped
 
 
-@njit(cache=True)
+@kernel(
+    "f8[:, :], i8[:], i8[:], b1[:], u1[:], f8[:], f8[:], f8, f8, f8, f8, b1",
+    returns="Tuple((f8[:, :], f8[:], u1[:], f8[:], b1[:], i8[:]))",
+)
 def build_moves(
     points: np.ndarray,
     path_start: np.ndarray,
@@ -180,12 +187,15 @@ def build_moves(
     )
 
 
-@njit(cache=True)
+@helper
 def _gap(ax: float, ay: float, bx: float, by: float) -> float:
     return np.sqrt((ax - bx) ** 2 + (ay - by) ** 2)
 
 
-@njit(cache=True)
+@kernel(
+    "f8[:, :], f8[:, :], b1[:], i8[:], b1[:], i8[:], b1[:], f8, f8, i8, i8",
+    returns="Tuple((i8[:], b1[:]))",
+)
 def improve_order(
     starts: np.ndarray,
     ends: np.ndarray,

@@ -15,10 +15,11 @@ Conventions shared by both kernels (and by their Python twins in the tests):
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from fabthread.kernels.jit import helper, kernel
 
 
-@njit(cache=True)
+@helper
 def _first_above(z: np.ndarray, value: float) -> int:
     """Index of the first plane with ``z[i] > value`` (``searchsorted(z, value, 'right')``)."""
     lo = 0
@@ -32,7 +33,10 @@ def _first_above(z: np.ndarray, value: float) -> int:
     return lo
 
 
-@njit(cache=True)
+@kernel(
+    "f8[:], i8[:, :], i8[:, :], f8[:]",
+    returns="Tuple((i8[:, :], i8[:]))",
+)
 def plane_crossings(
     vz: np.ndarray, faces: np.ndarray, face_edges: np.ndarray, z: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -81,7 +85,10 @@ def plane_crossings(
     return seg_edges, layer_start
 
 
-@njit(cache=True)
+@kernel(
+    "i8[:, :], i8[:], i8[:, :], f8[:, :], f8[:], f8",
+    returns="Tuple((i8[:, :], i8[:], i8[:], b1[:]))",
+)
 def chain_loops(
     seg_edges: np.ndarray,
     layer_start: np.ndarray,

@@ -1,0 +1,1 @@
+"""Numba kernels, compiled ahead of time when they can be (see ``jit`` and ``build``)."""

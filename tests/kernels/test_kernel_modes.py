@@ -1,0 +1,85 @@
+"""AOT and JIT kernels (fabthread.kernels.jit): argument checking, fallback, no numba import."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fabthread.kernels import jit
+from fabthread.kernels.build import AOT_MODULES
+
+SECTION = "fabthread.slice.kernels.section"
+BUILT = all(jit.aot_fresh(m) for m in AOT_MODULES)
+
+
+def test_converter_casts_dtype_and_keeps_matching_arrays() -> None:
+    conv = jit._converter("f8[:, :]")
+    a = np.zeros((2, 2))
+    assert conv(a) is a  # in-place outputs keep working
+    b = conv(np.ones((2, 2), dtype=np.int64))
+    assert b.dtype == np.float64 and b.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    with pytest.raises(TypeError, match="2-d float64"):
+        conv(np.zeros(3))
+    assert jit._converter("i8")(3.0) == 3 and isinstance(jit._converter("i8")(3.0), int)
+    assert jit._converter("b1")(1) is True
+
+
+def test_bad_signature_is_refused() -> None:
+    with pytest.raises(ValueError, match="kernel argument type"):
+        jit._converter("float[:]")
+
+
+def test_split_args_keeps_dims_together() -> None:
+    assert jit._split_args("f8[:, :], i8, u1[:]") == ["f8[:, :]", "i8", "u1[:]"]
+
+
+def test_export_symbol_is_unique_per_module() -> None:
+    names = {jit.export_symbol(m, "k") for m in AOT_MODULES}
+    assert len(names) == len(AOT_MODULES)
+
+
+@pytest.mark.skipif(not BUILT, reason="AOT kernels not built (make kernels)")
+def test_aot_kernel_converts_arguments_instead_of_misreading_them() -> None:
+    from fabthread.slice.kernels.hatch import scanline_segments
+
+    square = np.array([[0, 0], [10, 0], [10, 10], [0, 10]])  # int64: converted, not misread
+    seg = scanline_segments(square, np.array([0, 4]), np.array([5.0]))
+    assert seg.tolist() == [[0.0, 5.0, 10.0, 5.0]]
+
+
+@pytest.mark.skipif(not BUILT, reason="AOT kernels not built (make kernels)")
+def test_slicing_path_with_aot_kernels_does_not_import_numba() -> None:
+    code = (
+        "import sys, fabthread.pipeline, fabthread.slice.slicer, fabthread.gcode.emit, "
+        "fabthread.gcode.reader, fabthread.gcode.estimate, fabthread.gcode.thumbnail\n"
+        "print('numba' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != jit.MODE_ENV}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+def test_jit_mode_is_forced_by_the_environment() -> None:
+    code = f"from fabthread.kernels import jit\nprint(jit.mode({SECTION!r}))"
+    env = dict(os.environ, **{jit.MODE_ENV: "jit"})
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "jit", out.stderr
+
+
+@pytest.mark.slow
+def test_kernel_twins_pass_under_jit_too() -> None:
+    """The kernels' twin tests, run with JIT kernels (the default run uses the AOT build)."""
+    env = dict(os.environ, **{jit.MODE_ENV: "jit"})
+    tests = ["tests/slice", "tests/gcode/test_kernels.py", "-k", "kernel or twin or section"]
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", *tests],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert out.returncode == 0, out.stdout[-3000:]
