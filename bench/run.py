@@ -2,7 +2,9 @@
 
 For every mesh in the shared mesh folder (units from its SOURCES.md), the three slicers run
 as programs at the same settings (bench/peers.py), interleaved A B C and repeated N times
-(median wall time). fabthread runs with a warm numba cache and once with a cold one; the
+(median wall time). fabthread runs with its ahead-of-time kernels (``make kernels``; falling
+back to a warm numba cache where a kernel source changed since the build) and once "cold":
+JIT kernels with an empty numba cache, what a user without the AOT build waits; the
 library call ``slice_mesh`` is also timed in-process. Every program is read back with
 fabthread's G-code reader (layers, filament) and scored against the mesh (bench/fidelity.py).
 Then a scaling run: fabthread on subdivided meshes up to ~1M triangles and at several layer
@@ -339,8 +341,9 @@ def bench_mesh(
     if cold:
         with tempfile.TemporaryDirectory(prefix="numba-cold-") as tmp:
             gcode = work / "fabthread-cold.gcode"
+            env = dict(base_env(home, Path(tmp)), FABTHREAD_KERNELS="jit")
             r = run_child(tool_cmd("fabthread", mesh, units, cura_mesh, gcode),
-                          env=base_env(home, Path(tmp)), log_path=work / "fabthread-cold.log",
+                          env=env, log_path=work / "fabthread-cold.log",
                           timeout_s=timeout_s)  # fmt: skip
         row["tools"]["fabthread"]["cold"] = r
         log(f"  {mesh.name} fabthread cold: {r['wall_s']:.2f} s rc={r['rc']}")
@@ -529,6 +532,8 @@ def markdown(result: dict[str, Any]) -> str:
     if errors:
         out += ["", "Errors:", ""] + [f"- {m} / {k}: {e}" for m, k, e in errors]
     st = result.get("startup", {})
+    modes = result.get("kernels", {})
+    jit_mods = sorted(m for m, v in modes.items() if v != "aot")
     out += [
         "",
         "### Summary",
@@ -544,6 +549,11 @@ def markdown(result: dict[str, Any]) -> str:
         f"{_f(st.get('imports_s'))} s (fresh interpreter, median of 3); fabthread warm minus "
         "slice_mesh is the whole CLI overhead (start-up, kernel loading, writing the file)",
     ]
+    if modes:
+        out.append(
+            f"- kernels: ahead-of-time build for {len(modes) - len(jit_mods)} of {len(modes)} "
+            "modules" + (f" (JIT: {', '.join(jit_mods)})" if jit_mods else "")
+        )
     sc = result.get("scaling")
     if sc:
         out += ["", f"### Scaling: fabthread `slice_mesh` on {sc['mesh']} subdivided "
@@ -665,6 +675,7 @@ def main() -> None:
         for row, r in zip(result["meshes"], res, strict=True):
             row["inproc"] = r
         result["startup"] = startup_times(home, warm)
+        result["kernels"] = kernel_modes()
     result["summary"] = summarize(result["meshes"])
     if a.only != "compare":
         log("scaling ...")
@@ -688,6 +699,16 @@ SLICE_IMPORTS = (
     "fabthread.gcode.emit",
     "fabthread.gcode.reader",
 )
+
+
+def kernel_modes() -> dict[str, str]:
+    """How each kernel module runs in a fresh interpreter: "aot" or "jit"."""
+    code = (
+        "from fabthread.kernels import jit, build\n"
+        "print(' '.join(m + '=' + jit.mode(m) for m in build.AOT_MODULES))"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    return dict(kv.split("=", 1) for kv in p.stdout.split()) if p.returncode == 0 else {}
 
 
 def startup_times(home: Path, warm: Path) -> dict[str, float | None]:
