@@ -314,10 +314,13 @@ def test_copies_print_every_copy_with_one_skirt() -> None:
     assert np.all(tp.object_id[skirt] == -1) and np.all(tp.layer[skirt] == 0)
 
 
-def test_output_does_not_depend_on_threads() -> None:
+def test_output_does_not_depend_on_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fabthread.slice import slicer
+
+    monkeypatch.setattr(slicer, "CHUNK_LAYERS", 8)  # 30 layers: 4 chunks over 2 processes
     part = _part(trimesh.creation.torus(major_radius=8, minor_radius=3))
     s = SliceSettings(infill_pattern="gyroid")
-    one = slice_part(part, s, threads=1)
-    two = slice_part(part, s, threads=2)
+    one = slice_part(part, s, workers=1)
+    two = slice_part(part, s, workers=2)
     for name in ("xyz_mm", "feed_mm_min", "kind", "extrude_mm3", "retract", "object_id"):
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))

@@ -107,12 +107,30 @@ def section_mesh(
 ) -> list[BaseGeometry]:
     """The cross-section region (shapely, integer µm) of ``part`` at each height in ``z_mm``
     (ascending, mm), simplified to ``resolution_um`` (0 keeps every crossing point)."""
-    regions: list[BaseGeometry] = []
-    for closed, open_ in section_loops(part, z_mm):
-        loops = closed + (stitch_chains(open_) if open_ else [])
-        # normalized (canonical ring starts and order) so equal sections compare equal exactly
-        regions.append(shapely.normalize(pg.simplify(pg.from_loops(loops), resolution_um)))
-    return regions
+    return [
+        section_region(closed, open_, resolution_um=resolution_um)
+        for closed, open_ in section_loops(part, z_mm)
+    ]
+
+
+def section_region(
+    closed: list[np.ndarray], open_: list[np.ndarray], *, resolution_um: float = RESOLUTION_UM
+) -> BaseGeometry:
+    """The region of one plane's loops and open chains (from ``section_loops``)."""
+    loops = closed + (stitch_chains(open_) if open_ else [])
+    # normalized (canonical ring starts and order) so equal sections compare equal exactly
+    return shapely.normalize(pg.simplify(pg.from_loops(loops), resolution_um))
+
+
+def layer_planes(part: Part, settings: SliceSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Layer tops and thicknesses (float64 (L,) mm each) for a part on the bed; MeshError
+    when it has no triangles or does not sit at z = 0."""
+    if len(part.faces) == 0:
+        raise MeshError(f"part {part.name}: no triangles to slice")
+    lo, hi = part.bounds_mm
+    if abs(lo[2]) > 1e-6:
+        raise MeshError(f"part {part.name}: lowest point z={lo[2]:.4f} mm; place it on the bed")
+    return layer_heights(float(hi[2]), settings.first_layer_height_mm, settings.layer_height_mm)
 
 
 def slice_layers(part: Part, settings: SliceSettings) -> tuple[LayerStack, list[BaseGeometry]]:
@@ -121,14 +139,7 @@ def slice_layers(part: Part, settings: SliceSettings) -> tuple[LayerStack, list[
     The part must sit on the bed (z-min = 0). Returns the frozen stack and the same regions as
     shapely geometries (µm) for the stages that follow.
     """
-    if len(part.faces) == 0:
-        raise MeshError(f"part {part.name}: no triangles to slice")
-    lo, hi = part.bounds_mm
-    if abs(lo[2]) > 1e-6:
-        raise MeshError(f"part {part.name}: lowest point z={lo[2]:.4f} mm; place it on the bed")
-    tops, heights = layer_heights(
-        float(hi[2]), settings.first_layer_height_mm, settings.layer_height_mm
-    )
+    tops, heights = layer_planes(part, settings)
     mids = tops - heights / 2.0
     regions = section_mesh(part, mids)
     pts, ring_start, is_hole, layer_ring_start = [], [0], [], [0]

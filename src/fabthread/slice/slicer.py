@@ -8,9 +8,12 @@ into moves, drop retractions that stay inside an island's infill, and slow down 
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -19,7 +22,6 @@ from shapely.geometry.base import BaseGeometry
 
 from fabthread.geom import polygons as pg
 from fabthread.geom.medial import Centreline, centrelines
-from fabthread.model.layers import LayerStack
 from fabthread.model.part import Part
 from fabthread.model.settings import SliceSettings
 from fabthread.model.toolpath import MoveKind, Toolpath
@@ -36,18 +38,55 @@ from fabthread.slice.moves import (
 from fabthread.slice.paths import LayerPaths
 from fabthread.slice.regions import IslandPlan, cross_section_mm2, plan_island, spacing_mm
 from fabthread.slice.seams import seam_loop
-from fabthread.slice.sections import slice_layers
-from fabthread.slice.skins import Skins, classify_skins, window_intersections
+from fabthread.slice.sections import layer_planes, section_loops, section_region
+from fabthread.slice.skins import Skins, classify_skins
 from fabthread.slice.supports import plan_supports, support_lines_mm
 
 Progress = Callable[[int, int], None]
 
-#: Mean section vertices per layer from which worker threads speed slicing up (measured: a
-#: 3 mm wall tray at 6 per layer slows down with two threads, Benchy at 170 speeds up).
-_POINTS_PER_LAYER_FOR_THREADS = 100
+#: Layers per chunk. Each chunk is sliced on its own (in a worker process when there are
+#: several), starting from the state (nozzle position, seams) that ``WARMUP_LAYERS`` layers
+#: sliced just before it leave. Both are fixed, so the output does not depend on the number
+#: of workers.
+CHUNK_LAYERS = 48
+WARMUP_LAYERS = 2
+#: Section vertices from which worker processes pay for their start-up (fork, results back).
+_POINTS_FOR_WORKERS = 20_000
+MAX_WORKERS = 8
 
 #: Sub-groups of an island, printed in this order (perimeter levels come first).
 _GAP, _SOLID, _SPARSE, _BRIDGE, _TOP = range(5)
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """Everything a chunk of layers needs (shared with forked workers, never pickled).
+
+    z_mm, height_mm: layer tops and thicknesses (L,); outlines: the region of each layer."""
+
+    z_mm: np.ndarray
+    height_mm: np.ndarray
+    outlines: list[BaseGeometry]
+    supports: list | None
+    settings: SliceSettings
+    corner: np.ndarray
+    copies: tuple[tuple[float, float], ...]
+    retract_min_travel_mm: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Layers:
+    """The regions one chunk reads, as full-length lists (``pg.EMPTY`` where the chunk does
+    not look): outlines[i], above[j] = outlines[j : j + top] intersected, below[j] likewise
+    with ``bottom`` layers."""
+
+    outlines: list[BaseGeometry]
+    above: list[BaseGeometry]
+    below: list[BaseGeometry]
+
+
+#: What forked workers read (the section loops, then the job), set before the pool starts.
+_SHARED: object = None
 
 
 def slice_part(
@@ -57,111 +96,166 @@ def slice_part(
     retract_min_travel_mm: float = 1.5,
     progress: Progress | None = None,
     copies: Sequence[tuple[float, float]] = (),
-    threads: int | None = None,
+    workers: int | None = None,
 ) -> Toolpath:
     """Slice a part that already sits on the bed (z-min = 0) into an FDM toolpath.
 
     Coordinates are machine mm; feeds mm/min; ``extrude_mm3`` = line cross-section × length.
     object_id 0 is the part, -1 the skirt. A travel retracts when it is longer than
     ``retract_min_travel_mm`` and leaves the island's infill region (a move to another island
-    or across a perimeter). ``progress(done, total)`` is called per layer.
+    or across a perimeter). ``progress(done, total)`` is called as layers complete.
 
     ``copies``: (dx, dy) mm offsets, e.g. from ``arrange.arrange_copies``: the part is sliced
     once and every layer prints each copy (object_id k, named ``copy_{k+1}``) in
-    nearest-neighbour order, one skirt around them all. ``threads``: worker threads for the
-    per-layer geometry (default: the CPU count, at most 8, when layers are complex enough to
-    gain from it); the output does not depend on it.
+    nearest-neighbour order, one skirt around them all. ``workers``: processes for the
+    layers (default: the CPU count, at most 8, when the part is complex enough to gain from
+    it; 1 slices in this process); the output does not depend on it.
     """
     s = settings
     s.validate("slice settings")
-    stack, outlines = slice_layers(part, s)
-    n_layers = len(stack)
+    tops, heights = layer_planes(part, s)
+    n_layers = len(tops)
+    loops = section_loops(part, tops - heights / 2.0)
+    chunks = [(a, min(a + CHUNK_LAYERS, n_layers)) for a in range(0, n_layers, CHUNK_LAYERS)]
+    if workers is None:
+        points = sum(len(lp) for closed, open_ in loops for lp in closed + open_)
+        workers = (os.cpu_count() or 1) if points >= _POINTS_FOR_WORKERS else 1
+    workers = max(1, min(workers, MAX_WORKERS, len(chunks)))
+    # 1. the region of every layer (the regions travel back pickled: small next to the work)
+    outlines = [g for out in _map_chunks(_regions_in_worker, chunks, workers, loops) for g in out]
+    # 2. supports (they need every layer), then the layers chunk by chunk
+    supports = None
+    if s.supports:
+        supports = plan_supports(
+            outlines, tops, heights, angle_deg=s.support_angle_deg,
+            line_width_mm=s.extrusion_width_mm,
+        )  # fmt: skip
     lo, hi = part.bounds_mm
     corner = np.array([[lo[0], hi[1]]])  # rear-left: where aligned seams start
-    above = window_intersections(outlines, s.top_layers)
-    below = window_intersections(outlines, s.bottom_layers)
-    supports = (
-        plan_supports(
-            outlines,
-            stack.z_mm,
-            stack.height_mm,
-            angle_deg=s.support_angle_deg,
-            line_width_mm=s.extrusion_width_mm,
-        )
-        if s.supports
-        else None
-    )
+    job = _Job(tops, heights, outlines, supports, s, corner, tuple(copies), retract_min_travel_mm)
     rows: list[tuple] = []
+    if workers > 1 and _can_fork():
+        for out in _map_chunks(_chunk_in_worker, chunks, workers, job):
+            rows.extend(out)
+            if progress is not None:
+                progress(len(rows), n_layers)
+    else:
+        for a, b in chunks:
+            rows.extend(_slice_chunk(job, a, b, progress))
+    names = tuple(copy_names(len(copies))) if copies else (part.name,)
+    return assemble_toolpath(rows, tops, heights, names, color_changes(tops, s))
+
+
+def _can_fork() -> bool:
+    """Fork shares the job without pickling it; forking a process that runs other threads
+    can deadlock, so then (and where fork does not exist) everything runs here."""
+    return "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+
+
+def _map_chunks(
+    fn: Callable[[tuple[int, int]], list], chunks: list[tuple[int, int]], workers: int,
+    shared: object,
+) -> Iterator[list]:  # fmt: skip
+    """``fn(chunk)`` for every chunk, in order, in ``workers`` forked processes that see
+    ``shared`` as ``_SHARED`` (or here, when one worker or no fork)."""
+    global _SHARED
+    _SHARED = shared
+    try:
+        if workers > 1 and _can_fork():
+            ctx = mp.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                yield from pool.map(fn, chunks)
+        else:
+            for chunk in chunks:
+                yield fn(chunk)
+    finally:
+        _SHARED = None
+
+
+def _regions_in_worker(chunk: tuple[int, int]) -> list[BaseGeometry]:
+    loops = _SHARED
+    assert isinstance(loops, list), "worker started without the section loops"
+    return [section_region(*loops[i]) for i in range(*chunk)]
+
+
+def _chunk_in_worker(chunk: tuple[int, int]) -> list[tuple]:
+    assert isinstance(_SHARED, _Job), "worker started without a job"
+    return _slice_chunk(_SHARED, *chunk)
+
+
+def _chunk_layers(job: _Job, first: int, end: int) -> _Layers:
+    """The regions that layers ``first`` to ``end - 1`` read: the outlines, and the windows
+    of ``top_layers`` above and ``bottom_layers`` below them (see ``skins.classify_skins``)."""
+    s = job.settings
+    top, bottom = s.top_layers, s.bottom_layers
+    outlines = job.outlines
+    if top == bottom:  # one set of windows serves both tests
+        above = below = _windows(outlines, top, first - bottom, end + 1)
+    else:
+        above = _windows(outlines, top, first + 1, end + 1)
+        below = _windows(outlines, bottom, first - bottom, end - bottom)
+    return _Layers(outlines, above, below)
+
+
+def _windows(outlines: list[BaseGeometry], k: int, j0: int, j1: int) -> list[BaseGeometry]:
+    """``out[j]`` = intersection of ``outlines[j : j + k]`` for j in ``j0..j1 - 1`` (empty when
+    the window leaves the stack; ``pg.EMPTY`` outside the range), as
+    ``skins.window_intersections`` computes for every j."""
+    n = len(outlines)
+    out = [pg.EMPTY] * n
+    for j in range(max(0, j0), min(n, j1)):
+        if k <= 0 or j + k > n:
+            continue
+        region = outlines[j]
+        for i in range(j + 1, j + k):
+            region = pg.intersection(region, outlines[i])
+            if region.is_empty:
+                break
+        out[j] = region
+    return out
+
+
+def _slice_chunk(job: _Job, a: int, b: int, progress: Progress | None = None) -> list[tuple]:
+    """The move tuples of layers ``a`` to ``b - 1``, after ``WARMUP_LAYERS`` unsaved layers
+    that set the nozzle position and the seams to align with. ``progress(layer + 1, total)``
+    after each saved layer."""
+    cache: dict[bytes, tuple[IslandPlan, list[Centreline]]] = {}
+    corner = job.corner
     pos = (float(corner[0, 0]), float(corner[0, 1]))
     prev_seams = corner
-    fresh = True  # no seams to align with yet
-    # the geometry of a layer (walls, gaps, skins, infill) depends on the sections only, so
-    # layers are computed ahead in worker threads (GEOS releases the GIL); ordering, seams and
-    # moves depend on the layer before and stay in this loop. Same output for any thread count.
-    cache: dict[bytes, tuple[IslandPlan, list[Centreline]]] = {}
-
-    def layer_geometry(li: int) -> tuple:
-        return _layer_geometry(li, stack, outlines, above, below, s, cache)
-
-    if threads is None:
-        # threads pay off when layers are complex; simple layers are Python-bound (GIL)
-        heavy = len(stack.points_um) >= _POINTS_PER_LAYER_FOR_THREADS * max(n_layers, 1)
-        threads = (os.cpu_count() or 1) if heavy else 1
-    workers = max(1, min(threads, 8))
-    pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
-    geometry: list[Future] = []
-    ahead = 4 * workers  # layers in flight: bounds memory
-
-    def submit(li: int) -> None:
-        if li >= n_layers:
-            return
-        if pool is None:
-            fut: Future = Future()
-            fut.set_result(layer_geometry(li))
-            geometry.append(fut)
-        else:
-            geometry.append(pool.submit(layer_geometry, li))
-
-    for li in range(min(ahead, n_layers)):
-        submit(li)
-    try:
-        for li in range(n_layers):
-            submit(li + ahead)
-            rows.append(())  # filled by _print_layer
-            pos, prev_seams, fresh = _print_layer(
-                li, rows, pos, prev_seams, fresh, geometry[li].result(), stack, outlines,
-                supports, s, corner, copies, retract_min_travel_mm,
-            )  # fmt: skip
-            geometry[li] = Future()  # free the layer's geometry once used
+    first = max(0, a - WARMUP_LAYERS)
+    view = _chunk_layers(job, first, b)
+    # the first layer picks its seams freely (most concave corner); a warm-up starts aligned
+    # to the rear-left corner, as a layer before it would most likely have left them
+    fresh = first == 0
+    out: list[tuple] = []
+    for li in range(first, b):
+        geometry = _layer_geometry(li, job, view, cache)
+        moves, pos, prev_seams, fresh = _print_layer(
+            li, pos, prev_seams, fresh, geometry, job, view.outlines
+        )
+        if li >= a:
+            out.append(moves)
             if progress is not None:
-                progress(li + 1, n_layers)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    names = tuple(copy_names(len(copies))) if copies else (part.name,)
-    return assemble_toolpath(rows, stack.z_mm, stack.height_mm, names, color_changes(stack.z_mm, s))
+                progress(li + 1, len(job.z_mm))
+    return out
 
 
 def _print_layer(
     li: int,
-    rows: list,
     pos: tuple[float, float],
     prev_seams: np.ndarray,
     fresh: bool,
     geometry: tuple,
-    stack: LayerStack,
+    job: _Job,
     outlines: list[BaseGeometry],
-    supports: list | None,
-    s: SliceSettings,
-    corner: np.ndarray,
-    copies: Sequence[tuple[float, float]],
-    retract_min_travel_mm: float,
-) -> tuple[tuple[float, float], np.ndarray, bool]:
-    """Seams, order and moves of layer ``li`` from its precomputed geometry; stores the
-    layer's move arrays in ``rows[li]`` and returns the new nozzle position, the layer's
-    seams and whether seams are still to be chosen fresh."""
+) -> tuple[tuple, tuple[float, float], np.ndarray, bool]:
+    """Seams, order and moves of layer ``li`` from its geometry: the layer's move tuple, the
+    new nozzle position, the layer's seams and whether seams are still to be chosen fresh."""
+    s, supports, copies, corner = job.settings, job.supports, job.copies, job.corner
+    retract_min_travel_mm = job.retract_min_travel_mm
     first = li == 0
-    h = float(stack.height_mm[li])
+    h = float(job.height_mm[li])
     w = s.first_layer_width_mm if first else s.extrusion_width_mm
     sp = spacing_mm(w, h)
     area = cross_section_mm2(w, h)
@@ -219,7 +313,7 @@ def _print_layer(
     if seams:
         prev_seams = np.array(seams)
         fresh = False
-    z = float(stack.z_mm[li])
+    z = float(job.z_mm[li])
     if copies:
         moves = _copies_moves(paths, shared, pos, li, z, s, retract_min_travel_mm, plans, sp,
                               copies)  # fmt: skip
@@ -228,25 +322,23 @@ def _print_layer(
         moves = keep_needed_retractions(moves, paths, plans, sp)
     if s.min_layer_time_s > 0:
         moves = (moves[0], slow_down(moves[0], moves[1], moves[2], pos, s), *moves[2:])
-    rows[li] = moves
     if len(moves[0]):
         pos = (float(moves[0][-1, 0]), float(moves[0][-1, 1]))
-    return pos, prev_seams, fresh
+    return moves, pos, prev_seams, fresh
 
 
 def _layer_geometry(
     li: int,
-    stack: LayerStack,
-    outlines: list[BaseGeometry],
-    above: list[BaseGeometry],
-    below: list[BaseGeometry],
-    s: SliceSettings,
+    job: _Job,
+    view: _Layers,
     cache: dict[bytes, tuple[IslandPlan, list[Centreline]]],
 ) -> tuple:
     """(plans, gap centre lines per island, infill paths, owner island of each infill path)
     of layer ``li``: everything that depends on the sections only. ``cache`` shares the plans
     of identical islands (prismatic parts repeat them layer after layer)."""
-    h = float(stack.height_mm[li])
+    s = job.settings
+    outlines = view.outlines
+    h = float(job.height_mm[li])
     w = s.first_layer_width_mm if li == 0 else s.extrusion_width_mm
     sp = spacing_mm(w, h)
     plans: list[IslandPlan] = []
@@ -262,10 +354,10 @@ def _layer_geometry(
         gap_lines.append(hit[1])
     fill = pg.disjoint_union([p.fill for p in plans])
     skins = classify_skins(
-        fill, outlines, li, above, below, s.top_layers, s.bottom_layers,
+        fill, outlines, li, view.above, view.below, s.top_layers, s.bottom_layers,
         spacing_um=sp * pg.UM_PER_MM,
     )  # fmt: skip
-    infill = _infill_paths(skins, li, float(stack.z_mm[li]), s, sp, w)
+    infill = _infill_paths(skins, li, float(job.z_mm[li]), s, sp, w)
     owner = _owners(plans, [p[1][0] for p in infill])
     return plans, gap_lines, infill, owner
 
