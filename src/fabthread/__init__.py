@@ -6,12 +6,9 @@ Library entry points for order systems::
     bundle = fabthread.run_order(order_dict_or_Order, out_dir="out")
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("fabthread")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.0.0"
+#: The one place the version is written (pyproject.toml reads it from here): reading it back
+#: from the installed metadata costs every command about 0.1 s of start-up.
+__version__ = "0.1.0"
 
 
 def __getattr__(name: str):  # lazy: importing fabthread must stay cheap (no cadquery, no numba)

@@ -11,6 +11,7 @@ import sys
 
 import click
 
+from fabthread import __version__
 from fabthread.errors import FabError, UserError
 
 
@@ -49,7 +50,7 @@ def _internal(ctx: click.Context, exc: BaseException) -> None:
 @click.group(cls=FabGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv: debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bars.")
-@click.version_option(package_name="fabthread")
+@click.version_option(version=__version__, prog_name="fabthread")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """fabthread: parametric design -> checked part -> machine program -> job bundle.
