@@ -135,8 +135,7 @@ def _model_xml(
         if c and palette:
             index[start:end] = palette.index(c)
     out.writelines(
-        f'<triangle v1="{a}" v2="{b}" v3="{c}"'
-        + (f' pid="1" p1="{k}"/>\n' if k else "/>\n")
+        f'<triangle v1="{a}" v2="{b}" v3="{c}"' + (f' pid="1" p1="{k}"/>\n' if k else "/>\n")
         for (a, b, c), k in zip(part.faces.tolist(), index.tolist(), strict=True)
     )
     out.write("</triangles>\n</mesh>\n</object>\n</resources>\n")

@@ -27,6 +27,8 @@ AOT_MODULES = (
     "fabthread.gcode.kernels.planner",
     "fabthread.gcode.kernels.raster",
     "fabthread.gcode.kernels.stats",
+    "fabthread.geom.kernels.components",
+    "fabthread.geom.kernels.xml_scan",
 )
 
 

@@ -1,0 +1,1 @@
+"""Numba kernels of the shared geometry (mesh reading, medial axis)."""
