@@ -29,6 +29,7 @@ AOT_MODULES = (
     "fabthread.gcode.kernels.stats",
     "fabthread.geom.kernels.components",
     "fabthread.geom.kernels.xml_scan",
+    "fabthread.geom.kernels.medial",
 )
 
 
