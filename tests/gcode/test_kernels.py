@@ -14,6 +14,7 @@ from fabthread.gcode.kernels.format import (
     ARC_NONE,
     ARC_SKIP,
     MODE_EXTRUDE,
+    MODE_MOVE,
     MODE_TRAVEL,
     format_moves,
 )
@@ -30,7 +31,21 @@ def _num(q: int, ndec: int) -> str:
 
 
 def format_twin(
-    q_xyz, q_feed, q_e, mode, retract, ret_len, ret_f, unret_f, hop, zmax, arc, q_ij, pre, lines
+    q_xyz,
+    q_feed,
+    q_e,
+    mode,
+    retract,
+    q_ret,
+    ret_len,
+    ret_f,
+    unret_f,
+    hop,
+    zmax,
+    arc,
+    q_ij,
+    pre,
+    lines,
 ) -> str:
     out = []
     f_cur, z_cur = None, None
@@ -44,9 +59,10 @@ def format_twin(
         is_arc = arc[i] in (ARC_CW, ARC_CCW) and m == MODE_EXTRUDE
         ret = bool(retract[i]) and m == MODE_TRAVEL
         tz = z
-        if ret:
-            out.append(f"G1 E{_num(-ret_len, 5)} F{_num(ret_f, 3)}")
+        if q_ret[i] > 0:  # retraction in place (all of it, or what a wipe leaves)
+            out.append(f"G1 E{_num(-int(q_ret[i]), 5)} F{_num(ret_f, 3)}")
             f_cur = ret_f
+        if ret:
             if hop > 0:
                 zh = min(max(z, z_cur if z_cur is not None else z) + hop, zmax)
                 zh = max(zh, max(z, z_cur if z_cur is not None else z))
@@ -65,7 +81,7 @@ def format_twin(
             z_cur = tz
         if is_arc:
             words += f" I{_num(int(q_ij[i, 0]), 3)} J{_num(int(q_ij[i, 1]), 3)}"
-        if m == MODE_EXTRUDE:
+        if m == MODE_EXTRUDE or (m == MODE_MOVE and q_e[i] != 0):  # a wipe retracts as it moves
             words += f" E{_num(int(q_e[i]), 5)}"
         if f != f_cur:
             words += f" F{_num(f, 3)}"
@@ -91,6 +107,8 @@ def test_format_moves_matches_twin(seed: int) -> None:
     q_e = rng.integers(-5, 300_000, n)
     mode = rng.integers(0, 3, n).astype(np.uint8)
     retract = rng.random(n) < 0.3
+    q_ret = np.where(rng.random(n) < 0.3, rng.integers(0, 90_000, n), 0)
+    q_e[(mode == MODE_MOVE) & (rng.random(n) < 0.5)] = 0
     hop = int(rng.choice([0, 200, 1000]))
     args = (80_000, 2_100_000, 1_050_500, hop, 150_000)
     arc = rng.choice([ARC_NONE, ARC_NONE, ARC_SKIP, ARC_CW, ARC_CCW], n).astype(np.uint8)
@@ -101,11 +119,11 @@ def test_format_moves_matches_twin(seed: int) -> None:
     pre_text = np.frombuffer("".join(ln + "\n" for ln in lines).encode(), dtype=np.uint8)
     pre_start = np.array([0, 11, 41], dtype=np.int64)
     buf, row_start = format_moves(
-        q_xyz, q_feed, q_e, mode, retract, *args, arc, q_ij, pre, pre_text, pre_start
+        q_xyz, q_feed, q_e, mode, retract, q_ret, *args, arc, q_ij, pre, pre_text, pre_start
     )
     text = buf.tobytes().decode("ascii")
     assert text == format_twin(
-        q_xyz, q_feed, q_e, mode, retract, *args, arc, q_ij, pre, [ln for ln in lines]
+        q_xyz, q_feed, q_e, mode, retract, q_ret, *args, arc, q_ij, pre, [ln for ln in lines]
     )
     assert row_start[0] == 0 and row_start[-1] == len(buf)
     assert ((np.diff(row_start) > 0) | (arc == ARC_SKIP)).all()

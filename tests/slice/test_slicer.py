@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
+import shapely.ops
 import trimesh
 
 from fabthread.geom import polygons as pg
@@ -127,6 +128,27 @@ def test_cube_extrusion_stays_in_the_sections(cube: Part, cube_full: Toolpath) -
     _check_inside_sections(cube, cube_full, SliceSettings(infill_density=1.0))
 
 
+def _inside_off_surface(region, a: np.ndarray, b: np.ndarray, w: float) -> bool:
+    """Whether a travel a -> b (mm) stays inside ``region`` (µm) off its visible surface: 0.4
+    line widths in (the external perimeter's seams, half a width in, are inside). An end
+    closer than that (gap fill in a thin wall, letters engraved in a side) only needs the
+    travel inside beyond half a width from it."""
+    clear = 0.4 * w * 1000
+    ends = [a * 1000, b * 1000]
+    deep = [
+        region.covers(shapely.Point(p)) and region.boundary.distance(shapely.Point(p)) >= clear - 1
+        for p in ends
+    ]
+    seg = shapely.LineString(ends)
+    if all(deep):
+        return shapely.buffer(region, -clear + 1.0).covers(seg)
+    lo = 0.0 if deep[0] else 0.5 * w * 1000
+    hi = seg.length - (0.0 if deep[1] else 0.5 * w * 1000)
+    if hi <= lo:
+        return region.covers(seg.interpolate(0.5, normalized=True))
+    return region.covers(shapely.ops.substring(seg, lo, hi))
+
+
 def test_toolpath_structure(cube: Part) -> None:
     s = SliceSettings(infill_density=0.2)
     calls: list[tuple[int, int]] = []
@@ -138,7 +160,8 @@ def test_toolpath_structure(cube: Part) -> None:
     assert np.all(tp.extrude_mm3[travel] == 0) and np.all(tp.extrude_mm3[~travel] > 0)
     length = np.hypot(*(tp.xyz_mm[:, :2] - _segment_starts(tp)).T)
     # retract only on travels longer than the threshold; long travels that stay inside the
-    # infill region (they cross no perimeter) do not retract
+    # island, off its outline (routed along the perimeters when the straight line is not),
+    # do not retract
     same_layer = np.r_[False, tp.layer[1:] == tp.layer[:-1]]
     long = travel & same_layer & (length > 2.0)
     assert not tp.retract[travel & same_layer & (length <= 2.0)].any()
@@ -148,10 +171,9 @@ def test_toolpath_structure(cube: Part) -> None:
     regions = section_mesh(cube, mids, resolution_um=0)
     starts = _segment_starts(tp)
     for i in np.nonzero(long & ~tp.retract)[0]:
-        # inside the external perimeter's band: crosses no perimeter
-        inner = shapely.buffer(regions[tp.layer[i]], -s.first_layer_width_mm * 1000)
-        seg = shapely.LineString([starts[i] * 1000, tp.xyz_mm[i, :2] * 1000])
-        assert inner.covers(seg), f"travel {i} crosses a perimeter without retracting"
+        w = s.first_layer_width_mm if tp.layer[i] == 0 else s.extrusion_width_mm
+        ok = _inside_off_surface(regions[tp.layer[i]], starts[i], tp.xyz_mm[i, :2], w)
+        assert ok, f"travel {i} crosses a perimeter without retracting"
     # feeds: mm/min from the settings, first layer slow
     first = tp.layer == 0
     assert np.all(tp.feed_mm_min[travel] == s.travel_mm_s * 60)

@@ -367,13 +367,16 @@ def _body(
     r = material.retraction or machine.retraction
     retract = tp.retract & (mode == MODE_TRAVEL) & (r.length_mm > 0)
     unretract_speed = r.deretract_speed_mm_s or r.speed_mm_s
+    q_len = int(round(r.length_mm * 1e5))
+    q_ret = retract_while_wiping(tp, retract, q_len, r.speed_mm_s * 60.0, q_e)
     buf, row_start = format_moves(
         q_xyz,
         q_feed,
         q_e,
         mode,
         np.ascontiguousarray(retract),
-        int(round(r.length_mm * 1e5)),
+        q_ret,
+        q_len,
         int(round(r.speed_mm_s * 60.0 * 1000.0)),
         int(round(unretract_speed * 60.0 * 1000.0)),
         int(round(max(r.z_hop_mm, 0.0) * 1000.0)),
@@ -401,6 +404,48 @@ def _body(
     pieces.append(moves[prev:])
     pieces.append(state.close())
     return pieces, slots
+
+
+def retract_while_wiping(
+    tp: Toolpath, retract: np.ndarray, q_len: int, retract_feed_mm_min: float, q_e: np.ndarray
+) -> np.ndarray:
+    """Split each retraction over the wipe before its travel.
+
+    ``retract``: bool (n,) travels that retract; q_len: retraction length (mm * 1e5). The
+    WIPE rows right before such a travel retract while they move, at most at the retraction
+    speed (the extruder takes the wipe's time): ``min(length, wipe time * retraction
+    speed)``, shared by the rows in proportion to their time, written into ``q_e`` (negative,
+    in place). The rest is retracted in place before the wipe, as PrusaSlicer's
+    "retract amount before wipe" does; a travel without a wipe retracts in place before it.
+    The travel then unretracts the whole length as before, so the filament total is
+    unchanged. Returns q_ret int64 (n,): filament retracted in place before each row.
+    """
+    n = len(tp)
+    q_ret = np.zeros(n, dtype=np.int64)
+    q_ret[retract] = q_len
+    wipe = tp.kind == MoveKind.WIPE
+    if not wipe.any() or q_len <= 0:
+        return q_ret
+    # runs of WIPE rows: [first, end) with the row at ``end`` a retracting travel
+    starts = np.flatnonzero(wipe & ~np.r_[False, wipe[:-1]])
+    ends = np.flatnonzero(wipe & ~np.r_[wipe[1:], False]) + 1
+    used = (ends < n) & retract[np.minimum(ends, n - 1)]
+    if not used.any():
+        return q_ret
+    xy = tp.xyz_mm[:, :2]
+    prev = np.vstack([xy[:1], xy[:-1]])
+    minutes = np.hypot(*(xy - prev).T) / tp.feed_mm_min  # time of each row (min)
+    cum = np.cumsum(minutes)
+    for a, b in zip(starts[used], ends[used], strict=True):
+        t = cum[a:b] - (cum[a - 1] if a > 0 else 0.0)  # time from the wipe's start
+        total = float(t[-1])
+        q_w = min(q_len, int(round(total * retract_feed_mm_min * 1e5))) if total > 0 else 0
+        # error diffusion: the rows' shares sum to exactly q_w
+        share = np.diff(np.rint(t / total * q_w).astype(np.int64), prepend=0) if q_w else 0
+        q_e[a:b] = -share
+        q_ret[a] = q_len - q_w
+        q_ret[b] = 0
+    return q_ret
 
 
 #: Arc fitting: fewest rows an arc replaces, and the radii it may have (mm). Below 0.5 mm

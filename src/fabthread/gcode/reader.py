@@ -99,5 +99,7 @@ def summarize(
 
 
 def retraction_count(moves: GcodeMoves) -> int:
-    """Number of retractions (moves that pull filament back)."""
-    return int((moves.kind == GcodeKind.RETRACT).sum())
+    """Number of retractions: runs of consecutive moves that pull filament back (a wipe
+    spreads one retraction over several moves)."""
+    r = moves.kind == GcodeKind.RETRACT
+    return int((r & ~np.r_[False, r[:-1]]).sum())

@@ -21,6 +21,7 @@ AOT_MODULES = (
     "fabthread.slice.kernels.section",
     "fabthread.slice.kernels.hatch",
     "fabthread.slice.kernels.order",
+    "fabthread.slice.kernels.travel",
     "fabthread.gcode.kernels.arcs",
     "fabthread.gcode.kernels.format",
     "fabthread.gcode.kernels.parse",

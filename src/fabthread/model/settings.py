@@ -56,6 +56,17 @@ class SliceSettings:
     min_print_mm_s: float = 10.0  # cooling never slows extrusion below this
     color_change_z_mm: tuple[float, ...] = ()  # pause for a filament change at these heights
     color_change_names: tuple[str, ...] = ()  # the colors to load (default "color 2", ...)
+    # -- travel and extrusion quality (issue: retraction only when needed, wipe) --
+    # Before a retracting travel, move back along the path just printed for this distance
+    # while retracting (PrusaSlicer's "wipe while retracting"); 0: no wipe.
+    wipe_mm: float = 0.0
+    # Route travels between two points of one island inside it (along its perimeters) when
+    # the straight line would leave it, so they need no retraction (PrusaSlicer's "avoid
+    # crossing perimeters", Cura's "combing").
+    avoid_crossing_perimeters: bool = True
+    # Longest routed travel, as a multiple of the straight one; longer: travel straight and
+    # retract.
+    avoid_crossing_max_detour: float = 2.0
 
     def with_overrides(self, overrides: dict[str, object], source: str = "--set") -> SliceSettings:
         """A copy with ``overrides`` applied; unknown keys and bad values are ParamErrors."""
@@ -101,6 +112,16 @@ class SliceSettings:
             )
         if not 0.0 <= self.infill_overlap <= 0.5:
             raise ParamError(f"infill_overlap={self.infill_overlap} in {source} is outside 0..0.5")
+        if not 0.0 <= self.wipe_mm <= 20.0:
+            raise ParamError(
+                f"wipe_mm={self.wipe_mm} in {source} is outside 0..20 mm (0: no wipe; 1 .. 4 "
+                "is typical)"
+            )
+        if not 1.0 <= self.avoid_crossing_max_detour <= 100.0:
+            raise ParamError(
+                f"avoid_crossing_max_detour={self.avoid_crossing_max_detour} in {source} is "
+                "outside 1..100 (a multiple of the straight travel)"
+            )
         if self.infill_anchor_mm < 0:
             raise ParamError(f"infill_anchor_mm={self.infill_anchor_mm} in {source} must be >= 0")
         zs = self.color_change_z_mm

@@ -30,7 +30,7 @@ How the slicer should use it (slicing is translation-invariant, so slice one cop
     tp = merge_copies(slice_part(part, replace(s, skirt_loops=0)), offsets)
     # better, inside slice_part's layer loop (skirt around the union of the translated
     # first-layer outlines, ordered before the copies):
-    xy, feed, kind, mm3, retract, obj, layer, z, _ = _layer_moves(part_paths, pos, ...)
+    xy, feed, kind, mm3, retract, obj, layer, z, *_ = _layer_moves(part_paths, pos, ...)
     xy, feed, kind, mm3, retract, obj = replicate_layer(
         xy, feed, kind, mm3, retract, obj, offsets, pos=pos, retract_min_travel_mm=...)
     # and object_names=tuple(copy_names(len(offsets)))

@@ -102,8 +102,11 @@ def slice_part(
 
     Coordinates are machine mm; feeds mm/min; ``extrude_mm3`` = line cross-section × length.
     object_id 0 is the part, -1 the skirt. A travel retracts when it is longer than
-    ``retract_min_travel_mm`` and leaves the island's infill region (a move to another island
-    or across a perimeter). ``progress(done, total)`` is called as layers complete.
+    ``retract_min_travel_mm`` and cannot stay inside its island off the outline (a move to
+    another island, or one whose route inside would be longer than
+    ``avoid_crossing_max_detour`` times the straight line); before it, the nozzle wipes back
+    along the path it just printed for ``wipe_mm``. ``progress(done, total)`` is called as
+    layers complete.
 
     ``copies``: (dx, dy) mm offsets, e.g. from ``arrange.arrange_copies``: the part is sliced
     once and every layer prints each copy (object_id k, named ``copy_{k+1}``) in

@@ -86,7 +86,7 @@ def _put_cmd(buf: np.ndarray, pos: int, g: int) -> int:
 
 
 @kernel(
-    "i8[:, :], i8[:], i8[:], u1[:], b1[:], i8, i8, i8, i8, i8, "
+    "i8[:, :], i8[:], i8[:], u1[:], b1[:], i8[:], i8, i8, i8, i8, i8, "
     "u1[:], i8[:, :], i8[:], u1[:], i8[:]",
     returns="Tuple((u1[:], i8[:]))",
 )
@@ -96,6 +96,7 @@ def format_moves(
     q_e: np.ndarray,
     mode: np.ndarray,
     retract: np.ndarray,
+    q_ret: np.ndarray,
     q_ret_len: int,
     q_ret_feed: int,
     q_unret_feed: int,
@@ -110,10 +111,13 @@ def format_moves(
     """Write one block of G-code lines per toolpath row.
 
     q_xyz: int64 (n, 3) end points in µm (mm * 1000, rounded); q_feed: int64 (n,) feed in
-    mm/min * 1000; q_e: int64 (n,) filament per row in mm * 1e5 (used for MODE_EXTRUDE);
-    mode: uint8 (n,) MODE_*; retract: bool (n,) retract before and unretract after the row
-    (travels). q_ret_len (mm * 1e5), q_ret_feed / q_unret_feed (mm/min * 1000): retraction;
-    q_hop, q_zmax (mm * 1000): z-hop height (0: none) and the highest Z the hop may reach.
+    mm/min * 1000; q_e: int64 (n,) filament per row in mm * 1e5 (written for MODE_EXTRUDE,
+    and for MODE_MOVE when not 0: a wipe that retracts as it moves); mode: uint8 (n,) MODE_*;
+    retract: bool (n,) on travels: z-hop over the row and unretract ``q_ret_len`` after it;
+    q_ret: int64 (n,) filament retracted in place before the row (mm * 1e5, 0: none; the
+    whole retraction before a travel, or what a wipe leaves). q_ret_feed / q_unret_feed
+    (mm/min * 1000): retraction feeds; q_hop, q_zmax (mm * 1000): z-hop height (0: none) and
+    the highest Z the hop may reach.
     arc: uint8 (n,) ARC_* per row; q_ij: int64 (n, 2) arc centre minus start point in µm (for
     ARC_CW/ARC_CCW rows). pre: int64 (n,) index of a line to write before the row (-1: none);
     pre_text: uint8 (m,) those lines, concatenated, each ending in "\\n"; pre_start: int64
@@ -154,12 +158,13 @@ def format_moves(
         m = mode[i]
         ret = retract[i] and m == MODE_TRAVEL
         travel_z = z
-        if ret:
+        if q_ret[i] > 0:
             pos = _put_cmd(buf, pos, 1)
-            pos = _put_word(buf, pos, 69, -q_ret_len, 5)  # E
+            pos = _put_word(buf, pos, 69, -q_ret[i], 5)  # E
             pos = _put_word(buf, pos, 70, q_ret_feed, 3)  # F
             pos = _put(buf, pos, 10)
             cur_f = q_ret_feed
+        if ret:
             if q_hop > 0:
                 base = z
                 if z_known and cur_z > base:
@@ -194,7 +199,7 @@ def format_moves(
         if is_arc:
             pos = _put_word(buf, pos, 73, q_ij[i, 0], 3)  # I
             pos = _put_word(buf, pos, 74, q_ij[i, 1], 3)  # J
-        if m == MODE_EXTRUDE:
+        if m == MODE_EXTRUDE or (m == MODE_MOVE and q_e[i] != 0):
             pos = _put_word(buf, pos, 69, q_e[i], 5)
         if f != cur_f:
             pos = _put_word(buf, pos, 70, f, 3)
