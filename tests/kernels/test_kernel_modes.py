@@ -75,7 +75,14 @@ def test_jit_mode_is_forced_by_the_environment() -> None:
 def test_kernel_twins_pass_under_jit_too() -> None:
     """The kernels' twin tests, run with JIT kernels (the default run uses the AOT build)."""
     env = dict(os.environ, **{jit.MODE_ENV: "jit"})
-    tests = ["tests/slice", "tests/gcode/test_kernels.py", "-k", "kernel or twin or section"]
+    tests = [
+        "tests/slice",
+        "tests/gcode/test_kernels.py",
+        "tests/gcode/test_wipe.py",
+        "tests/geom/test_components_kernel.py",
+        "tests/geom/test_mesh_read.py",
+        "tests/geom/test_medial.py",
+    ]
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", *tests],
         capture_output=True,

@@ -48,7 +48,7 @@ Progress = Callable[[int, int], None]
 #: several), starting from the state (nozzle position, seams) that ``WARMUP_LAYERS`` layers
 #: sliced just before it leave. Both are fixed, so the output does not depend on the number
 #: of workers.
-CHUNK_LAYERS = 48
+CHUNK_LAYERS = 32
 WARMUP_LAYERS = 2
 #: Section vertices from which worker processes pay for their start-up (fork, results back).
 _POINTS_FOR_WORKERS = 20_000
