@@ -50,8 +50,10 @@ Progress = Callable[[int, int], None]
 #: of workers.
 CHUNK_LAYERS = 32
 WARMUP_LAYERS = 2
-#: Section vertices from which worker processes pay for their start-up (fork, results back).
+#: Section vertices, or layers, from which worker processes pay for their start-up (fork,
+#: results back): a layer costs a few ms even when it is a plain ring (the 1778-layer tray).
 _POINTS_FOR_WORKERS = 20_000
+_LAYERS_FOR_WORKERS = 150
 MAX_WORKERS = 8
 
 #: Sub-groups of an island, printed in this order (perimeter levels come first).
@@ -122,7 +124,8 @@ def slice_part(
     chunks = [(a, min(a + CHUNK_LAYERS, n_layers)) for a in range(0, n_layers, CHUNK_LAYERS)]
     if workers is None:
         points = sum(len(lp) for closed, open_ in loops for lp in closed + open_)
-        workers = (os.cpu_count() or 1) if points >= _POINTS_FOR_WORKERS else 1
+        heavy = points >= _POINTS_FOR_WORKERS or n_layers >= _LAYERS_FOR_WORKERS
+        workers = (os.cpu_count() or 1) if heavy else 1
     workers = max(1, min(workers, MAX_WORKERS, len(chunks)))
     # 1. the region of every layer (the regions travel back pickled: small next to the work)
     outlines = [g for out in _map_chunks(_regions_in_worker, chunks, workers, loops) for g in out]
