@@ -67,6 +67,13 @@ class SliceSettings:
     # Longest routed travel, as a multiple of the straight one; longer: travel straight and
     # retract.
     avoid_crossing_max_detour: float = 2.0
+    # -- skins and sparse regions (issue 3, fidelity) --
+    # Top, bottom and bridge skins reach this far (mm) into the sparse infill around them, so
+    # their edges rest on sparse lines (PrusaSlicer expands them by 3 mm); 0: not at all.
+    skin_margin_mm: float = 3.0
+    # Sparse pieces smaller than this (mm²) are printed solid (PrusaSlicer's
+    # solid_infill_below_area, same default); 0: never.
+    solid_infill_below_area_mm2: float = 70.0
 
     def with_overrides(self, overrides: dict[str, object], source: str = "--set") -> SliceSettings:
         """A copy with ``overrides`` applied; unknown keys and bad values are ParamErrors."""
@@ -112,6 +119,9 @@ class SliceSettings:
             )
         if not 0.0 <= self.infill_overlap <= 0.5:
             raise ParamError(f"infill_overlap={self.infill_overlap} in {source} is outside 0..0.5")
+        for name in ("skin_margin_mm", "solid_infill_below_area_mm2"):
+            if getattr(self, name) < 0:
+                raise ParamError(f"{name}={getattr(self, name)} in {source} must be >= 0")
         if not 0.0 <= self.wipe_mm <= 20.0:
             raise ParamError(
                 f"wipe_mm={self.wipe_mm} in {source} is outside 0..20 mm (0: no wipe; 1 .. 4 "

@@ -4,6 +4,11 @@ All regions in integer micrometres (shapely). The expensive part of skin detecti
 intersection of the ``k`` layers above (or below) a layer; ``window_intersections`` computes
 them once for every layer with a sliding window (about ``k - 1`` booleans per layer, shared by
 the top and the bottom test) instead of ``2 k`` booleans per layer.
+
+Skins are then grown into the sparse infill by a margin (a skin edge must rest on sparse
+lines, which are 2 mm apart at 20 %; a bridge must reach the solid ground on both sides), and
+what that leaves of the sparse region in slivers or small pieces is printed solid too, as
+PrusaSlicer does (3 mm margin, ``solid_infill_below_area`` 70 mm²).
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fabthread.geom import polygons as pg
+from fabthread.model.settings import SliceSettings
 from fabthread.slice.kernels.hatch import scanline_segments
+from fabthread.slice.regions import shrink
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +56,9 @@ def window_intersections(outlines: list[BaseGeometry], k: int) -> list[BaseGeome
     return [cur[j] if j + k <= n else pg.EMPTY for j in range(n)]
 
 
+_DEFAULTS = SliceSettings()
+
+
 def classify_skins(
     fill: BaseGeometry,
     outlines: list[BaseGeometry],
@@ -60,14 +70,23 @@ def classify_skins(
     *,
     spacing_um: float,
     detect_bridges: bool = True,
+    margin_um: float = _DEFAULTS.skin_margin_mm * pg.UM_PER_MM,
+    solid_below_um2: float = _DEFAULTS.solid_infill_below_area_mm2 * pg.UM_PER_MM**2,
 ) -> Skins:
     """Split the infill region ``fill`` of ``layer`` into top, solid, bridges and sparse.
 
     ``above``/``below`` come from ``window_intersections`` with ``top_layers`` and
     ``bottom_layers``. Solid is what is not covered by all of the ``top_layers`` layers above or
-    not supported by all of the ``bottom_layers`` below (outside the stack counts as empty).
-    The top surface is the solid part not covered by the very next layer; a bridge is the part
-    (above the first layer) with nothing in the layer right below.
+    not supported by all of the ``bottom_layers`` below (outside the stack counts as empty),
+    grown by ``margin_um`` into the rest of ``fill`` (``skin_margin_mm``: the skin's edges
+    rest on sparse lines); what is then left of the sparse region in strips narrower than two
+    line spacings or in pieces smaller than ``solid_below_um2``
+    (``solid_infill_below_area_mm2``) is solid too: sparse lines there would be a few short
+    stubs. The top surface is the solid part not covered by the very next layer; a bridge is
+    the part (above the first layer) with nothing in the layer right below, grown by the
+    margin over the solid part around it, so its lines land on the layer below at both ends.
+    The defaults are those of ``SliceSettings``; pass 0 for both with 0 % infill (there is no
+    sparse infill to anchor on or to replace).
     """
     if fill.is_empty:
         return Skins(pg.EMPTY, pg.EMPTY, pg.EMPTY)
@@ -82,7 +101,7 @@ def classify_skins(
         if not need[-1].is_empty:
             nxt = outlines[layer + 1] if layer + 1 < n else pg.EMPTY
             top = pg.EMPTY if pg.same(nxt, here) else pg.difference(need[-1], nxt)
-    bridges: list[tuple[BaseGeometry, float]] = []
+    air = pg.EMPTY
     if bottom_layers > 0:
         j = layer - bottom_layers
         support = below[j] if j >= 0 else pg.EMPTY
@@ -90,22 +109,53 @@ def classify_skins(
         if detect_bridges and layer > 0 and not need[-1].is_empty:
             air = pg.difference(pg.difference(need[-1], outlines[layer - 1]), top)
             air = _drop_slivers(air, spacing_um)
-            for piece in pg.islands(air):
-                bridges.append((piece, bridge_angle(piece, outlines[layer - 1], spacing_um)))
     solid_all = pg.union(*need)
-    if solid_all.is_empty:
+    if margin_um > 0 and not solid_all.is_empty:
+        solid_all = pg.intersection(pg.offset(solid_all, margin_um), fill)
+    sparse = _solidify_small(pg.difference(fill, solid_all), solid_below_um2, 2 * spacing_um)
+    if pg.same(sparse, fill):
         return Skins(pg.EMPTY, pg.EMPTY, fill)
+    solid_all = pg.difference(fill, sparse)
+    bridges: list[tuple[BaseGeometry, float]] = []
+    if not air.is_empty:
+        lower = outlines[layer - 1]
+        room = pg.difference(solid_all, top)
+        taken = pg.EMPTY
+        for piece in pg.islands(air):
+            angle = bridge_angle(piece, lower, spacing_um)
+            if margin_um > 0:
+                piece = pg.intersection(pg.offset(piece, margin_um), room)
+            piece = pg.difference(piece, taken)
+            if piece.is_empty:
+                continue
+            taken = pg.union(taken, piece)
+            bridges.append((piece, angle))
     bridge_all = pg.union(*[b for b, _ in bridges]) if bridges else pg.EMPTY
     solid = pg.difference(pg.difference(solid_all, top), bridge_all)
-    sparse = pg.difference(fill, solid_all)
     return Skins(top, solid, sparse, tuple(bridges))
+
+
+def _solidify_small(sparse: BaseGeometry, min_area_um2: float, min_width_um: float) -> BaseGeometry:
+    """``sparse`` without the strips narrower than ``min_width_um`` and the pieces smaller
+    than ``min_area_um2`` (they become solid)."""
+    if sparse.is_empty:
+        return sparse
+    r = min_width_um / 2.0
+    opened = sparse if r <= 0 else pg.offset(shrink(sparse, r), r)
+    if not opened.is_empty and not pg.same(opened, sparse):
+        opened = pg.intersection(opened, sparse)
+    pieces = np.asarray(shapely.get_parts(opened))
+    keep = shapely.area(pieces) >= min_area_um2
+    if keep.all() and pg.same(opened, sparse):
+        return sparse
+    return pg.disjoint_union(list(pieces[keep]))
 
 
 def _drop_slivers(region: BaseGeometry, width_um: float) -> BaseGeometry:
     """Pieces narrower than a line are not bridges (the overhang next to a wall)."""
     if region.is_empty:
         return region
-    return pg.intersection(pg.offset(pg.offset(region, -width_um), width_um), region)
+    return pg.intersection(pg.offset(shrink(region, width_um), width_um), region)
 
 
 #: Candidate bridge directions (degrees) besides the directions of the bridge's own edges.

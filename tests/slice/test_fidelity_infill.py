@@ -1,0 +1,174 @@
+"""How much of each layer the slicer covers, and where (issue 3, fidelity): skins grown into
+the sparse infill, small and narrow sparse pieces printed solid, infill connectors next to the
+perimeters instead of on them, sparse lines joined along holes, unprintable slivers dropped."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+import trimesh
+
+from fabthread.geom import polygons as pg
+from fabthread.geom.mesh_io import part_from_trimesh
+from fabthread.geom.place import place_on_bed
+from fabthread.model.settings import SliceSettings
+from fabthread.model.toolpath import MoveKind
+from fabthread.slice import infill
+from fabthread.slice.regions import plan_island, shrink, spacing_mm
+from fabthread.slice.skins import classify_skins, window_intersections
+from fabthread.slice.slicer import slice_part
+
+W, H = 0.45, 0.2
+SP = spacing_mm(W, H)
+SP_UM = SP * 1000.0
+
+
+def _square(x0: float, y0: float, x1: float, y1: float) -> shapely.Polygon:
+    """A rectangle given in mm, as a region in µm."""
+    return shapely.box(x0 * 1000, y0 * 1000, x1 * 1000, y1 * 1000)
+
+
+def _length(p: np.ndarray) -> float:
+    return float(np.hypot(*np.diff(p, axis=0).T).sum())
+
+
+# --- connectors -----------------------------------------------------------------------------
+
+
+def test_solid_connectors_lie_next_to_the_perimeters_and_keep_the_volume() -> None:
+    region = _square(0, 0, 20, 20)
+    ext = 0.1 * W * 1000
+    lines = infill.hatch(region, 45.0, SP_UM, link_um=3 * SP_UM, extend_um=ext)
+    assert len(lines) <= 3  # one zig-zag, give or take the corners
+    boundary = shapely.boundary(region)
+    for p, _ in lines:
+        pts = shapely.points(p * 1000)
+        d = shapely.distance(boundary, pts)
+        # joined ends and connectors half a spacing inside (next to the perimeters' beads)
+        assert np.all(d[1:-1] >= SP_UM / 2 - 2), d[1:-1].min()
+        # free ends reach past the boundary by the overlap (along a 45° line)
+        assert not shapely.contains(region, pts[[0, -1]]).any()
+        np.testing.assert_allclose(d[[0, -1]], ext / np.sqrt(2), atol=3)
+    # solid fill deposits area × height: sum of factor · length · spacing = area
+    deposited = sum(f * _length(p) for p, f in lines) * SP
+    assert deposited == pytest.approx(400.0, rel=0.01)
+
+
+def test_sparse_lines_are_joined_along_a_hole() -> None:
+    ring = (
+        shapely.Point(0, 0)
+        .buffer(20000, quad_segs=32)
+        .difference(shapely.Point(0, 0).buffer(10000, quad_segs=32))
+    )
+    ring = pg.polygonal(shapely.set_precision(ring, 1.0))
+    args = (ring, "rectilinear", 0.2, 45.0, 3, 0.7, SP)
+    joined = infill.pattern_paths(*args, link_um=3000.0)
+    straight_only = infill.hatch(ring, 135.0, SP_UM / 0.2, link_um=3000.0, inset_um=SP_UM / 2)
+    assert len(joined) < len(straight_only) / 2
+    # every path stays inside the region, connectors half a spacing off its boundary
+    grown = shapely.buffer(ring, 2.0)
+    for p in joined:
+        assert grown.covers(shapely.LineString(p * 1000))
+    # the lines themselves still have the density; the connectors add a little
+    plain = infill.hatch(ring, 135.0, SP_UM / 0.2)
+    lines = sum(_length(p) for p, _ in plain) * SP / (ring.area / 1e6)
+    total = sum(_length(p) for p in joined) * SP / (ring.area / 1e6)
+    assert lines == pytest.approx(0.2, rel=0.08)
+    assert lines < total < 1.35 * lines
+
+
+# --- skins ----------------------------------------------------------------------------------
+
+
+def _cavity_stack() -> list[shapely.Geometry]:
+    """20 layers of a 30 mm square; layers 4 and 5 have a 6 mm square cavity in the middle."""
+    full = pg.polygonal(shapely.set_precision(_square(0, 0, 30, 30), 1.0))
+    holed = pg.difference(full, _square(12, 12, 18, 18))
+    return [holed if i in (4, 5) else full for i in range(20)]
+
+
+def _skins(outlines: list, layer: int, **kw: float):  # type: ignore[no-untyped-def]
+    fill = shrink(outlines[layer], 860.0)
+    above = window_intersections(outlines, 3)
+    return classify_skins(fill, outlines, layer, above, above, 3, 3, spacing_um=SP_UM, **kw)
+
+
+def test_skins_reach_into_the_sparse_infill_by_the_margin() -> None:
+    outlines = _cavity_stack()
+    # layer 7 rests on the cavity's ceiling (layer 6): solid above the 6 mm square
+    bare = _skins(outlines, 7, margin_um=0.0)
+    grown = _skins(outlines, 7, margin_um=3000.0)
+    assert pg.area_mm2(bare.solid) == pytest.approx(36.0, rel=0.02)
+    assert pg.area_mm2(grown.solid) == pytest.approx(144.0, rel=0.02)  # 6 + 2 × 3 mm
+    assert not grown.sparse.is_empty
+    assert pg.area_mm2(grown.solid) + pg.area_mm2(grown.sparse) == pytest.approx(
+        pg.area_mm2(shrink(outlines[7], 860.0)), rel=1e-3
+    )
+
+
+def test_a_bridge_lands_on_the_layer_below_at_both_ends() -> None:
+    outlines = _cavity_stack()
+    skins = _skins(outlines, 6, margin_um=3000.0)
+    (bridge, _), *rest = skins.bridges
+    assert not rest
+    assert bridge.covers(_square(12, 12, 18, 18))
+    assert pg.area_mm2(bridge) == pytest.approx(144.0, rel=0.02)
+
+
+def test_small_and_narrow_sparse_pieces_are_solid() -> None:
+    small = pg.polygonal(shapely.set_precision(_square(0, 0, 9, 9), 1.0))
+    outlines = [small] * 10
+    skins = _skins(outlines, 5)  # 7.3 mm square of fill < 70 mm²
+    assert skins.sparse.is_empty and not skins.solid.is_empty
+    assert _skins(outlines, 5, solid_below_um2=0.0).solid.is_empty
+    # a top surface that leaves a 0.5 mm strip of sparse along the perimeters: the strip is solid
+    big = pg.polygonal(shapely.set_precision(_square(0, 0, 30, 30), 1.0))
+    wall = pg.polygonal(shapely.set_precision(_square(0, 0, 1.36, 30), 1.0))
+    outlines = [big] * 6 + [wall] * 4
+    skins = _skins(outlines, 5, margin_um=0.0)
+    assert skins.sparse.is_empty
+    assert pg.area_mm2(skins.solid) == pytest.approx(0.5 * 28.28, rel=0.02)
+
+
+# --- gaps -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("wall_mm", "filled"), [(0.08, False), (0.3, True), (0.6, True)])
+def test_slivers_too_thin_for_a_bead_get_no_gap_fill(wall_mm: float, filled: bool) -> None:
+    island = pg.polygonal(shapely.set_precision(_square(0, 0, wall_mm, 20), 1.0))
+    plan = plan_island(island, 2, W, SP)
+    assert plan.gaps.is_empty != filled
+
+
+def test_shrink_is_an_inward_offset() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        pts = rng.uniform(0, 20000, (12, 2))
+        hull = shapely.convex_hull(shapely.multipoints(pts))
+        region = pg.polygonal(shapely.set_precision(hull, 1.0))
+        got = shrink(region, 500.0)
+        ref = shapely.buffer(region, -500.0, join_style="mitre", mitre_limit=pg.MITRE_LIMIT)
+        assert got.area == pytest.approx(ref.area, rel=1e-3, abs=1e3)
+        assert shapely.buffer(region, 1.0).covers(got)
+
+
+# --- on a real part -------------------------------------------------------------------------
+
+
+def test_a_part_with_a_cavity_prints_anchored_skins_at_full_volume() -> None:
+    """A 20 mm cube with a 6 mm cavity: the ceiling and floor skins spread 3 mm into the
+    sparse infill, and at 100 % infill the extruded volume is still the part's."""
+    outer = trimesh.creation.box(extents=(20, 20, 12)).apply_translation([0, 0, 6])
+    cavity = trimesh.creation.box(extents=(6, 6, 3)).apply_translation([0, 0, 5])
+    mesh = trimesh.boolean.difference([outer, cavity], engine="manifold")
+    part = place_on_bed(part_from_trimesh(mesh, "cavity"), 100.0, 100.0)
+    s = SliceSettings(min_layer_time_s=0, skirt_loops=0)
+    tp = slice_part(part, s, workers=1)
+    ceiling = tp.layer == 33  # 6.5-6.7 mm: the second layer over the cavity (6.5 mm)
+    solid = ceiling & np.isin(tp.kind, [MoveKind.SOLID_INFILL, MoveKind.BRIDGE])
+    xy = tp.xyz_mm[solid, :2] - tp.xyz_mm[ceiling, :2].mean(axis=0)
+    assert np.abs(xy).max() > 3.0 + 3.0 - 0.5  # beyond the cavity's 3 mm half-width
+    full = slice_part(part, SliceSettings(infill_density=1.0, skirt_loops=0), workers=1)
+    volume = 20 * 20 * 12 - 6 * 6 * 3  # (the boolean's mesh adds the cavity to its volume)
+    assert full.extrude_mm3[full.object_id == 0].sum() == pytest.approx(volume, rel=0.03)
