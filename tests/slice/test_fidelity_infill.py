@@ -78,6 +78,22 @@ def test_sparse_lines_are_joined_along_a_hole() -> None:
     assert lines < total < 1.35 * lines
 
 
+def test_free_ends_of_sparse_zigzags_are_anchored_along_the_boundary() -> None:
+    region = _square(0, 0, 20, 20)
+    paths = infill.pattern_paths(region, "rectilinear", 0.2, 45.0, 0, 1.1, SP, link_um=3000.0)
+    boundary = shapely.boundary(region)
+    for p in paths:
+        d = shapely.distance(boundary, shapely.points(p * 1000))
+        # a chain no longer ends on the boundary: its ends run on along the connectors' path
+        np.testing.assert_allclose(d[[0, -1]], SP_UM / 2, atol=3)
+        for q in (p, p[::-1]):
+            # the anchor: the segments along the boundary before the line leaves it, <= 3 mm
+            mids = shapely.points((q[1:] + q[:-1]) / 2 * 1000)
+            off = np.flatnonzero(np.abs(shapely.distance(boundary, mids) - SP_UM / 2) > 3)
+            k = off[0] if len(off) else len(q) - 1
+            assert 0.2 < _length(q[: k + 1]) <= 3.0 + 1e-6
+
+
 # --- skins ----------------------------------------------------------------------------------
 
 
