@@ -154,6 +154,9 @@ def curaengine_cmd(mesh: Path, out: Path, s: BenchSettings, scale: float) -> lis
         "wall_thickness": s.perimeters * w,
         "top_layers": s.top_layers,
         "bottom_layers": s.bottom_layers,
+        # a formula in Cura (= bottom_layers) that CuraEngine does not evaluate: its default
+        # is 6, which printed 6 solid bottom layers instead of 3
+        "initial_bottom_layers": s.bottom_layers,
         "top_thickness": s.top_layers * s.layer_mm,
         "bottom_thickness": s.bottom_layers * s.layer_mm,
         "infill_sparse_density": s.infill * 100,

@@ -134,6 +134,7 @@ def hatch(
     ok = np.ones(len(order) - 1, dtype=bool)
     ok[chain_start[1:-1] - 1] = False
     arcs: dict[int, np.ndarray] = {}
+    boundary = _Boundary.of(shrunk) if follow_um > 0 else None
     if ok.any():
         a, b = order[:-1], order[1:]
         end_a = _unrotate(np.where(flipped[:-1, None], inner[a][:, 0:2], inner[a][:, 2:4]), c, s)
@@ -145,14 +146,13 @@ def hatch(
             conn = shapely.linestrings(np.stack([end_a[short], start_b[short]], axis=1))
             short[short] = shapely.covered_by(conn, grown)
         rest = ok & ~short
-        if follow_um > 0 and rest.any():
-            boundary = _Boundary.of(shrunk)
+        if boundary is not None and rest.any():
             arcs = boundary.paths(end_a, start_b, np.flatnonzero(rest), follow_um)
         ok = short
         ok[list(arcs)] = True
     anchors: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] = ({}, {})
-    if follow_um > 0:
-        anchors = _anchors(inner, order, flipped, ok, shrunk, c, s, link_um, 2.0 * inset)
+    if boundary is not None:
+        anchors = _anchors(inner, order, flipped, ok, boundary, c, s, link_um, 2.0 * inset)
     return _assemble(inner, full, order, flipped, ok, arcs, seg[orphan], extend_um, c, s, anchors)
 
 
@@ -222,15 +222,15 @@ def _anchors(
     order: np.ndarray,
     flipped: np.ndarray,
     ok: np.ndarray,
-    region: BaseGeometry,
+    boundary: _Boundary,
     c: float,
     s: float,
     max_um: float,
     keep_off_um: float,
 ) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Anchors for the free ends of the chains (PrusaSlicer's ``infill_anchor``): from the end,
-    along ``region``'s boundary (the connectors' path), up to ``max_um`` long and no closer
-    than ``keep_off_um`` to the next line end, whichever way leaves more room.
+    along ``boundary`` (the connectors' path), up to ``max_um`` long and no closer than
+    ``keep_off_um`` to the next line end, whichever way leaves more room.
 
     Returns ({position: points before its entry end}, {position: points after its exit end}),
     µm unrotated, in print order."""
@@ -245,9 +245,11 @@ def _anchors(
     exit_ = np.where(flipped[:, None], pieces[:, 0:2], pieces[:, 2:4])
     free = _unrotate(np.concatenate([entry[starts], exit_[stops]]), c, s)
     ends = _unrotate(np.concatenate([inner[:, 0:2], inner[:, 2:4]]), c, s)
-    boundary = _Boundary.of(region)
     if not boundary.rings:
         return {}, {}
+    # only line ends near a free end can limit its anchor (along the ring is never shorter)
+    near = np.hypot(*(ends[None, :, :] - free[:, None, :]).transpose(2, 0, 1)).min(axis=0)
+    ends = ends[near <= max_um + keep_off_um + 1.0]
     ring_f, at_f = boundary.locate(free)
     ring_e, at_e = boundary.locate(ends)
     made: list[np.ndarray | None] = []

@@ -362,6 +362,11 @@ def _layer_geometry(
     skins = classify_skins(
         fill, outlines, li, view.above, view.below, s.top_layers, s.bottom_layers,
         spacing_um=sp * pg.UM_PER_MM,
+        # no sparse infill: nothing for skins to reach into or to turn solid
+        margin_um=s.skin_margin_mm * pg.UM_PER_MM if s.infill_density > 0 else 0.0,
+        solid_below_um2=(
+            s.solid_infill_below_area_mm2 * pg.UM_PER_MM**2 if s.infill_density > 0 else 0.0
+        ),
     )  # fmt: skip
     infill = _infill_paths(skins, li, float(job.z_mm[li]), s, sp, w)
     owner = _owners(plans, [p[1][0] for p in infill])
@@ -492,6 +497,7 @@ def _infill_paths(
                     z,
                     sp,
                     link_um=s.infill_anchor_mm * pg.UM_PER_MM,
+                    overlap_um=ext,
                 )
             ]
         for line, f in sparse:
