@@ -221,6 +221,44 @@ def _windows(outlines: list[BaseGeometry], k: int, j0: int, j1: int) -> list[Bas
     return out
 
 
+class _GeometryKeys:
+    """Keys that are equal for two layers of a chunk exactly when ``_layer_geometry`` gives
+    them the same result: the same section, the same neighbours and windows that skin
+    detection reads, the same parity (infill angles alternate), height and first-layer
+    width (and the same height for the gyroid, the one pattern that depends on it). Tall
+    prismatic parts repeat most of their layers."""
+
+    def __init__(self, job: _Job, view: _Layers) -> None:
+        self._job = job
+        self._view = view
+        self._wkb: dict[tuple[int, int], bytes] = {}
+
+    def _bytes(self, which: int, j: int) -> bytes | None:
+        regions = (self._view.outlines, self._view.above, self._view.below)[which]
+        if j < 0 or j >= len(regions):
+            return None
+        got = self._wkb.get((which, j))
+        if got is None:
+            got = self._wkb[(which, j)] = shapely.to_wkb(regions[j])
+        return got
+
+    def of(self, li: int) -> tuple:
+        job = self._job
+        s = job.settings
+        z = float(job.z_mm[li]) if s.infill_pattern == "gyroid" else 0.0
+        return (
+            li == 0,
+            li % 2,
+            float(job.height_mm[li]),
+            z,
+            self._bytes(0, li),
+            self._bytes(0, li + 1),
+            self._bytes(0, li - 1),
+            self._bytes(1, li + 1),
+            self._bytes(2, li - s.bottom_layers),
+        )
+
+
 def _slice_chunk(job: _Job, a: int, b: int, progress: Progress | None = None) -> list[tuple]:
     """The move tuples of layers ``a`` to ``b - 1``, after ``WARMUP_LAYERS`` unsaved layers
     that set the nozzle position and the seams to align with. ``progress(layer + 1, total)``
@@ -235,11 +273,27 @@ def _slice_chunk(job: _Job, a: int, b: int, progress: Progress | None = None) ->
     # to the rear-left corner, as a layer before it would most likely have left them
     fresh = first == 0
     out: list[tuple] = []
+    keys = _GeometryKeys(job, view)
+    geometries: dict[tuple, tuple] = {}
+    printed: dict[tuple, tuple] = {}
     for li in range(first, b):
-        geometry = _layer_geometry(li, job, view, cache)
-        moves, pos, prev_seams, fresh = _print_layer(
-            li, pos, prev_seams, fresh, geometry, job, view.outlines
-        )
+        gkey = keys.of(li)
+        geometry = geometries.get(gkey)
+        if geometry is None:
+            geometry = geometries[gkey] = _layer_geometry(li, job, view, cache)
+        # a layer like an earlier one of the chunk, started from the same place with the same
+        # seams to align with, prints the same moves (only its number and height differ)
+        mkey = None if job.supports is not None else (gkey, pos, prev_seams.tobytes(), fresh)
+        hit = printed.get(mkey) if mkey is not None else None
+        if hit is not None:
+            same, pos, prev_seams, fresh = hit
+            moves = (*same[:6], li, float(job.z_mm[li]), *same[8:])
+        else:
+            moves, pos, prev_seams, fresh = _print_layer(
+                li, pos, prev_seams, fresh, geometry, job, view.outlines
+            )
+            if mkey is not None:
+                printed[mkey] = (moves, pos, prev_seams, fresh)
         if li >= a:
             out.append(moves)
             if progress is not None:

@@ -1,0 +1,67 @@
+"""Polygon booleans: GEOS (shapely, ``grid_size=1``) vs Clipper2 (``fabthread.geom.clip``).
+
+The workload the slicer runs most: intersections and differences of consecutive layer
+sections of the shared meshes (skin detection), side by side in one run. Clipper2's times
+include the conversions both ways and the validity check; "fallback" counts the results GEOS
+calls invalid (``polygons`` then recomputes them with GEOS). "polygons" is what the slicer
+runs: ``polygons.intersection``/``difference``, which pick the engine by size.
+
+    .venv/bin/python bench/polygon_ops.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import shapely
+
+from fabthread.geom import clip
+from fabthread.geom import polygons as pg
+from fabthread.geom.mesh_io import load_mesh
+from fabthread.geom.place import place_on_bed
+from fabthread.model.settings import SliceSettings
+from fabthread.slice.sections import layer_planes, section_loops, section_region
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import MESH_DIR, list_meshes  # noqa: E402
+
+
+def _per_op_ms(fn, pairs) -> float:  # noqa: ANN001
+    t = time.perf_counter()
+    for a, b in pairs:
+        fn(a, b)
+    return (time.perf_counter() - t) * 1e3 / max(len(pairs), 1)
+
+
+def main() -> None:
+    settings = SliceSettings()
+    print("## Polygon booleans on consecutive layer sections (ms per operation)\n")
+    print("| mesh | vertices/layer | op | GEOS | Clipper2 | polygons | GEOS/polygons | fallback |")
+    print("|---|--:|---|--:|--:|--:|--:|--:|")
+    ratios = []
+    for path, units in list_meshes(MESH_DIR, []):
+        part = place_on_bed(load_mesh(path, units=units), 1000.0, 1000.0)
+        tops, heights = layer_planes(part, settings)
+        regions = [section_region(*lp) for lp in section_loops(part, tops - heights / 2.0)]
+        pairs = [
+            (a, b) for a, b in zip(regions[:-1], regions[1:], strict=True)
+            if not (a.is_empty or b.is_empty)
+        ]  # fmt: skip
+        verts = statistics.mean(shapely.get_num_coordinates(r) for r in regions)
+        for op in ("intersection", "difference"):
+            geos = _per_op_ms(lambda a, b, op=op: getattr(shapely, op)(a, b, grid_size=1.0), pairs)
+            fast = getattr(clip, op)
+            c2 = _per_op_ms(fast, pairs)
+            chosen = _per_op_ms(getattr(pg, op), pairs)
+            fallback = sum(fast(a, b) is None for a, b in pairs)
+            ratios.append(geos / chosen)
+            print(f"| {path.name} | {verts:.0f} | {op} | {geos:.3f} | {c2:.3f} | {chosen:.3f} | "
+                  f"{geos / chosen:.2f} | {fallback}/{len(pairs)} |")  # fmt: skip
+    print(f"\nmedian GEOS/polygons: {statistics.median(ratios):.2f}")
+
+
+if __name__ == "__main__":
+    main()
