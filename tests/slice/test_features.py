@@ -324,3 +324,45 @@ def test_output_does_not_depend_on_workers(monkeypatch: pytest.MonkeyPatch) -> N
     two = slice_part(part, s, workers=2)
     for name in ("xyz_mm", "feed_mm_min", "kind", "extrude_mm3", "retract", "object_id"):
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+
+
+@pytest.mark.parametrize("pattern", ["rectilinear", "gyroid"])
+def test_repeated_layers_reuse_their_slice_exactly(
+    monkeypatch: pytest.MonkeyPatch, pattern: str
+) -> None:
+    """A prismatic part repeats its layers; reusing an earlier layer's geometry and moves
+    (``_GeometryKeys``) gives exactly what slicing every layer afresh gives."""
+    from fabthread.slice import slicer
+
+    # a plate with a hole and a step: repeated layers, then the layers around the step
+    base = trimesh.creation.box(extents=(20, 14, 4))
+    base.apply_translation((0, 0, 2))
+    tower = trimesh.creation.box(extents=(8, 8, 4))
+    tower.apply_translation((-4, 0, 6))
+    hole = trimesh.creation.cylinder(radius=2.5, height=20)
+    hole.apply_translation((5, 0, 0))
+    part = _part(base.union(tower).difference(hole))
+    s = SliceSettings(infill_pattern=pattern, min_layer_time_s=0)
+    calls: list[int] = []
+    real = slicer._layer_geometry
+
+    def counting(li, *args):  # noqa: ANN001, ANN202
+        calls.append(li)
+        return real(li, *args)
+
+    monkeypatch.setattr(slicer, "_layer_geometry", counting)
+    reused = slice_part(part, s, workers=1)
+    n_layers = len(reused.layer_z_mm)
+    if pattern == "rectilinear":
+        assert len(calls) < n_layers * 0.6  # most layers came from the cache
+    else:
+        assert len(calls) >= n_layers  # the gyroid changes with z: nothing to reuse
+
+    class Fresh(slicer._GeometryKeys):
+        def of(self, li: int) -> tuple:
+            return (li,)  # every layer its own key: nothing reused
+
+    monkeypatch.setattr(slicer, "_GeometryKeys", Fresh)
+    fresh = slice_part(part, s, workers=1)
+    for name in ("xyz_mm", "feed_mm_min", "kind", "extrude_mm3", "retract", "object_id", "layer"):
+        np.testing.assert_array_equal(getattr(reused, name), getattr(fresh, name))
