@@ -152,9 +152,16 @@ def _inside_off_surface(region, a: np.ndarray, b: np.ndarray, w: float) -> bool:
 def test_toolpath_structure(cube: Part) -> None:
     s = SliceSettings(infill_density=0.2)
     calls: list[tuple[int, int]] = []
-    tp = slice_part(cube, s, retract_min_travel_mm=2.0, progress=lambda i, n: calls.append((i, n)))
+    tp = slice_part(
+        cube, s, retract_min_travel_mm=2.0, progress=lambda i, n: calls.append((i, n)), workers=1
+    )
     assert tp.process == "fdm" and tp.object_names == (cube.name,)
     assert calls == [(i + 1, tp.layer_count) for i in range(tp.layer_count)]
+    # in worker processes: once per chunk of layers, up to all of them
+    calls.clear()
+    slice_part(cube, s, retract_min_travel_mm=2.0, progress=lambda i, n: calls.append((i, n)))
+    done = [i for i, _ in calls]
+    assert done == sorted(done) and done[-1] == tp.layer_count
     assert np.all(tp.power == 0) and np.all(tp.tool == 0)
     travel = tp.kind == MoveKind.TRAVEL
     assert np.all(tp.extrude_mm3[travel] == 0) and np.all(tp.extrude_mm3[~travel] > 0)
