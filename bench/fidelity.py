@@ -19,15 +19,21 @@ Per layer (extruding moves grouped by their Z):
 Layers the mesh has but the program does not print (no extrusion within half a nominal layer
 of a nominal mid-height) count with zero coverage, so skipping layers is not free.
 
-Registration: each slicer places the part differently on its bed. The program is translated
-so that the XY centre of its extrusion bounding box lands on the mesh's XY bounding-box
-centre. The skirt is excluded first: after a first registration that ignores the first layer
-(the only one with a skirt at the benchmark settings), first-layer moves that do not touch the
-first layer's section grown by ``skirt_margin_mm`` (2 mm; the skirts sit 3-6 mm out) are
-dropped, then the centre is taken again. Z needs no
-registration: all three slicers put the part's lowest point on the bed. The caveat: a slicer
-whose deposit is lopsided (e.g. a missing wall on one side) is re-centred by this rule and
-the error is split between both sides.
+Registration: every slicer here is told to centre the mesh's bounding box on the bed
+(PrusaSlicer ``--center``, CuraEngine ``center_object``, fabthread ``place_on_bed``), so the
+translation from program to mesh is known (mesh centre - bed centre) and used, as long as the
+centring rule below lands within ``KNOWN_OFFSET_SLACK_MM`` of it (it always has: 0.09 mm at
+most). Without a known placement, or when a program is further off, the rule decides: the
+program is translated so that the XY centre of its extrusion bounding box lands on the mesh's
+XY bounding-box centre. The skirt is excluded first: after a first registration that ignores
+the first layer (the only one with a skirt at the benchmark settings), first-layer moves that
+do not touch the first layer's section grown by ``skirt_margin_mm`` (2 mm; the skirts sit
+3-6 mm out) are dropped, then the centre is taken again. Z needs no registration: all three
+slicers put the part's lowest point on the bed. The rule's caveat, and why the known
+placement comes first: a deposit that is lopsided is re-centred and the error is split
+between both sides (angle_block's sloped top face ends in a knife edge that no slicer prints:
+the rule shifted every slicer's deposit by 0.08-0.09 mm, which showed as overflow along one
+side and missing coverage along the other).
 """
 
 from __future__ import annotations
@@ -46,6 +52,10 @@ from fabthread.model.part import Part
 
 #: Extruding moves whose Z differs by less than this share a layer (mm).
 Z_TOL_MM = 1e-3
+#: How far (mm) the centring rule may land from a known placement for that to be taken:
+#: the rule is off by up to a tenth of a millimetre on parts whose deposit is lopsided
+#: (angle_block: a sloped face's knife edge is never printed, 0.09 mm for every slicer).
+KNOWN_OFFSET_SLACK_MM = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +201,15 @@ def register_xy(
     mesh_hi: np.ndarray,
     first_section: BaseGeometry,
     skirt_margin_mm: float,
+    known: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[Layer], int]:
     """The XY translation (program -> mesh), the layers in mesh coordinates without skirt
     moves, and the number of moves dropped as skirt.
+
+    ``known``: the translation where the slicer was told to put the part (every slicer here
+    centres the mesh's bounding box on the bed); used when the centring rule below lands
+    within ``KNOWN_OFFSET_SLACK_MM`` of it, else the program put the part elsewhere and the
+    rule decides.
 
     ``first_section``: the mesh section (mesh XY, mm) at the first layer's mid-height. The skirt
     is a first-layer thing at these settings: first-layer segments that do not touch
@@ -204,6 +220,9 @@ def register_xy(
     # nothing else to use.
     guess_from = [la for la in layers[1:] if len(la.segments_mm)] or layers
     offset = centre - _box_centre(guess_from)
+    use_known = known is not None and bool(np.all(np.abs(known - offset) <= KNOWN_OFFSET_SLACK_MM))
+    if use_known:
+        offset = known
     first = layers[0]
     near = first_section.buffer(skirt_margin_mm) if not first_section.is_empty else None
     if near is not None and len(first.segments_mm):
@@ -213,7 +232,7 @@ def register_xy(
     dropped = int((~keep).sum())
     kept = [Layer(first.z_top_mm, first.thickness_mm, first.segments_mm[keep]), *layers[1:]]
     kept_any = [k for k in kept if len(k.segments_mm)]
-    if kept_any:
+    if kept_any and not use_known:
         offset = centre - _box_centre(kept_any)
     moved = [Layer(k.z_top_mm, k.thickness_mm, k.segments_mm + offset) for k in kept]
     return offset, moved, dropped
@@ -232,11 +251,13 @@ def score_moves(
     layer_mm: float,
     ring_mm: float = 1.0,
     skirt_margin_mm: float = 2.0,
+    bed_centre_xy_mm: tuple[float, float] | None = None,
 ) -> Fidelity:
     """Score a program read back by ``read_gcode`` against ``part`` (mm, any placement).
 
     ``width_mm``: nominal line width; ``layer_mm``: nominal layer height, used to find the
-    mesh layers the program skipped.
+    mesh layers the program skipped. ``bed_centre_xy_mm``: where the slicer was told to centre
+    the part's bounding box (see Registration above), if it was.
     """
     verts = np.asarray(part.vertices_mm, dtype=np.float64)
     mesh = trimesh.Trimesh(verts, np.asarray(part.faces), process=False)
@@ -246,7 +267,10 @@ def score_moves(
         return Fidelity(0.0, 0.0, 0.0, (0.0, 0.0), 0, ())
     printed_mid = np.array([layer.mid_mm for layer in layers])
     cuts = sections(mesh, lo[2] + printed_mid)
-    offset, layers, dropped = register_xy(layers, lo, hi, cuts[0], skirt_margin_mm)
+    known = None
+    if bed_centre_xy_mm is not None:
+        known = (lo[:2] + hi[:2]) / 2.0 - np.asarray(bed_centre_xy_mm, dtype=np.float64)
+    offset, layers, dropped = register_xy(layers, lo, hi, cuts[0], skirt_margin_mm, known)
     scores = [
         layer_score(
             deposit_region(layer.segments_mm, width_mm), sec, mid_mm=layer.mid_mm, ring_mm=ring_mm

@@ -247,7 +247,13 @@ def analyse(gcode_path: Path, part: Any) -> dict[str, Any]:
 
     moves = read_gcode(gcode_path.read_text(errors="replace"), source=str(gcode_path))
     t0 = time.perf_counter()
-    fid = fidelity.score_moves(moves, part, width_mm=SETTINGS.width_mm, layer_mm=SETTINGS.layer_mm)
+    fid = fidelity.score_moves(
+        moves,
+        part,
+        width_mm=SETTINGS.width_mm,
+        layer_mm=SETTINGS.layer_mm,
+        bed_centre_xy_mm=(SETTINGS.bed_x_mm / 2.0, SETTINGS.bed_y_mm / 2.0),
+    )
     return {
         "layers": moves.layer_count,
         "extruding_z_levels": len(fidelity.extrusion_layers(moves)),

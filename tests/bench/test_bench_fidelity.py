@@ -109,3 +109,21 @@ def test_extrusion_layers_groups_by_z_with_thickness() -> None:
     assert [round(layer.z_top_mm, 3) for layer in layers] == [0.25, 0.5, 0.75]
     assert [round(layer.mid_mm, 3) for layer in layers] == [0.125, 0.375, 0.625]
     assert all(len(layer.segments_mm) == len(fill) for layer in layers)
+
+
+def test_known_placement_is_used_when_the_centring_rule_agrees() -> None:
+    """A lopsided deposit (one side printed, the other not) moves the centring rule's guess;
+    the placement the slicer was told to use is taken instead when it is close."""
+    lo, hi = np.array([0.0, 0.0, 0.0]), np.array([10.0, 10.0, 1.0])
+    seg = np.array([[[100.0, 100.2], [110.0, 100.2]], [[110.0, 100.2], [110.0, 109.0]]])
+    layers = [fidelity.Layer(0.2, 0.2, seg), fidelity.Layer(0.4, 0.2, seg)]
+    section = box(0, 0, 10, 10)
+    known = np.array([-100.0, -100.0])
+    offset, moved, _ = fidelity.register_xy(layers, lo, hi, section, 2.0, known)
+    assert offset.tolist() == known.tolist()
+    np.testing.assert_allclose(moved[1].segments_mm, seg + known)
+    guessed, _, _ = fidelity.register_xy(layers, lo, hi, section, 2.0)
+    assert abs(guessed[1] - known[1]) > 0.3  # the rule alone is off by the lopsidedness
+    far = np.array([-50.0, -100.0])  # the program is not where it was told: the rule decides
+    offset, _, _ = fidelity.register_xy(layers, lo, hi, section, 2.0, far)
+    assert offset.tolist() == guessed.tolist()

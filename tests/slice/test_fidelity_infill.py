@@ -4,6 +4,8 @@ perimeters instead of on them, sparse lines joined along holes, unprintable sliv
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import shapely
@@ -155,6 +157,37 @@ def test_slivers_too_thin_for_a_bead_get_no_gap_fill(wall_mm: float, filled: boo
     island = pg.polygonal(shapely.set_precision(_square(0, 0, wall_mm, 20), 1.0))
     plan = plan_island(island, 2, W, SP)
     assert plan.gaps.is_empty != filled
+
+
+def test_loops_stay_where_their_bead_fits_next_to_a_short_step() -> None:
+    """angle_block: a 0.5 mm step next to a 45° chamfer. Shrinking drops the step and the
+    mitre grow-back of the opening reached past it: the external loop ran 0.04 mm from the
+    outline instead of half a width."""
+    island = shapely.Polygon(
+        [(0, 0), (20_000, 0), (20_000, 20_000), (3_000, 20_000), (3_000, 3_508), (0, 508)]
+    )
+    plan = plan_island(island, 2, W, SP)
+    half_w = W * 1000 / 2
+    outline = island.exterior
+    for level in plan.loops:
+        for ring in level:
+            dist = shapely.distance(outline, shapely.points(ring.astype(float)))
+            assert dist.min() >= half_w - 1.0
+
+
+def test_gap_fill_leaves_out_segments_too_thin_for_a_bead() -> None:
+    """A wedge: gap fill runs where it is at least a quarter bead wide, not into its tip."""
+    from fabthread.slice import slicer
+    from fabthread.slice.paths import LayerPaths
+
+    wedge = shapely.Polygon([(0, 0), (20_000, 0), (20_000, 400)])  # 0 .. 0.4 mm wide
+    lines = slicer._gap_centrelines(SimpleNamespace(gaps=wedge), W)  # reads only ``gaps``
+    paths = LayerPaths()
+    slicer._gap_fill(paths, lines, 0.2, W, 1200.0, 3, 0)
+    xy = np.concatenate(paths.pts)
+    # the wedge is 0.1125 mm (a quarter of 0.45) wide 5.6 mm from its tip
+    assert xy[:, 0].min() >= 5.0
+    assert xy[:, 0].max() > 15.0
 
 
 def test_shrink_is_an_inward_offset() -> None:

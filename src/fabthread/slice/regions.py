@@ -107,7 +107,11 @@ def plan_island(
         inner = shrink(raw, s_um / 2.0)
         if inner.is_empty:
             break
-        centres.append(pg.offset(inner, s_um / 2.0))
+        # the opening grows back with mitre joins, which can reach past ``raw`` where the
+        # shrink dropped a short edge (a bead's width from a 0.5 mm step next to a chamfer):
+        # the loop stays where its bead fits
+        centre = pg.offset(inner, s_um / 2.0)
+        centres.append(centre if pg.same(centre, raw) else pg.intersection(centre, raw))
         inners.append(inner)
         raw = shrink(inner, s_um / 2.0)
     if not centres:

@@ -36,7 +36,13 @@ from fabthread.slice.moves import (
     layer_moves,
 )
 from fabthread.slice.paths import LayerPaths
-from fabthread.slice.regions import IslandPlan, cross_section_mm2, plan_island, spacing_mm
+from fabthread.slice.regions import (
+    MIN_BEAD,
+    IslandPlan,
+    cross_section_mm2,
+    plan_island,
+    spacing_mm,
+)
 from fabthread.slice.seams import seam_loop
 from fabthread.slice.sections import layer_planes, section_loops, section_region
 from fabthread.slice.skins import Skins, classify_skins
@@ -359,7 +365,7 @@ def _print_layer(
                 pts = seam_loop(loop, s.seam_position, target, fresh=fresh)
                 seams.append(pts[0])
                 paths.add(pts, loop_kind, area, speed(v), False, base + sub, island=ii)
-        _gap_fill(paths, gap_lines[ii], h, speed(s.gap_fill_mm_s), base + s.perimeters, ii)
+        _gap_fill(paths, gap_lines[ii], h, w, speed(s.gap_fill_mm_s), base + s.perimeters, ii)
         for (kind, line, v, sub, flow), who in zip(infill, owner, strict=True):
             if who == ii:
                 paths.add(
@@ -513,10 +519,19 @@ def _gap_centrelines(plan: IslandPlan, w: float) -> list[Centreline]:
 
 
 def _gap_fill(
-    paths: LayerPaths, lines: list[Centreline], h: float, feed: float, group: int, island: int
+    paths: LayerPaths,
+    lines: list[Centreline],
+    h: float,
+    width_mm: float,
+    feed: float,
+    group: int,
+    island: int,
 ) -> None:
     """Centre lines of the island's gaps, each segment extruding its local width, scaled so
-    every gap piece gets exactly its own volume (area × layer height)."""
+    every gap piece gets exactly its own volume (area × layer height). Segments narrower than
+    ``MIN_BEAD`` line widths are left out (a bead that thin cannot come out of the nozzle:
+    the sliver along a sloped face's top edge), as whole pieces that narrow are (``regions``)."""
+    min_um = MIN_BEAD * width_mm * pg.UM_PER_MM
     for cl in lines:
         xy = cl.points_um / pg.UM_PER_MM
         seg_len = np.hypot(*np.diff(xy, axis=0).T)
@@ -524,7 +539,14 @@ def _gap_fill(
         if weight <= 0:
             continue
         rate = cl.share_um2 / pg.UM_PER_MM**2 * h * cl.width_um / weight  # mm³ per mm
-        paths.add(xy, MoveKind.GAP_FILL, rate, feed, True, group, island=island)
+        keep = cl.width_um >= min_um
+        if keep.all():
+            paths.add(xy, MoveKind.GAP_FILL, rate, feed, True, group, island=island)
+            continue
+        # runs of kept segments: segments a..b-1 use points a..b
+        edges = np.diff(np.r_[0, keep.astype(np.int8), 0])
+        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            paths.add(xy[a : b + 1], MoveKind.GAP_FILL, rate[a:b], feed, True, group, island=island)
 
 
 def _infill_paths(
