@@ -107,11 +107,16 @@ def plan_island(
         inner = shrink(raw, s_um / 2.0)
         if inner.is_empty:
             break
-        # the opening grows back with mitre joins, which can reach past ``raw`` where the
-        # shrink dropped a short edge (a bead's width from a 0.5 mm step next to a chamfer):
-        # the loop stays where its bead fits
+        # the opening grows back with mitre joins, whose tips can reach past ``raw`` where
+        # the shrink dropped a short edge (a bead's width from a 0.5 mm step next to a
+        # chamfer): then the loop is clipped to where its bead fits. The tips are vertices,
+        # so testing those is enough, and far cheaper than clipping every loop.
         centre = pg.offset(inner, s_um / 2.0)
-        centres.append(centre if pg.same(centre, raw) else pg.intersection(centre, raw))
+        xy = shapely.get_coordinates(centre)
+        shapely.prepare(raw)
+        if not shapely.intersects_xy(raw, xy[:, 0], xy[:, 1]).all():
+            centre = pg.intersection(centre, raw)
+        centres.append(centre)
         inners.append(inner)
         raw = shrink(inner, s_um / 2.0)
     if not centres:
