@@ -95,3 +95,10 @@ def test_loading_clipper2_skips_the_package_metadata() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_paths_of_empty_and_non_polygonal_geometry() -> None:
+    assert clip.paths(pg.EMPTY) == []
+    assert clip.paths(shapely.Polygon()) == []
+    with pytest.raises(TypeError, match="not a polygonal region"):
+        clip.paths(shapely.LineString([(0, 0), (1, 1)]))

@@ -2,7 +2,7 @@
 
 Every geometry here has integral coordinates in micrometres (stored as float64 by GEOS, exact
 below 2**53). Intersections and differences of operands with ``clip.MIN_VERTICES`` or more
-vertices run on Clipper2 (``clip``: integer coordinates, 2-4 times faster than GEOS on layer
+vertices run on Clipper2 (``clip``: integer coordinates, 2-5 times faster than GEOS on layer
 sections); the others, and those whose Clipper2 result GEOS calls invalid (a ring touching
 itself: up to a quarter of the differences of a slice, no intersection so far), run on GEOS
 with ``grid_size=1`` (snap-rounding to the micrometre grid). Unions and offsets run on GEOS;
