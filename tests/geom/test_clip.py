@@ -102,3 +102,30 @@ def test_paths_of_empty_and_non_polygonal_geometry() -> None:
     assert clip.paths(shapely.Polygon()) == []
     with pytest.raises(TypeError, match="not a polygonal region"):
         clip.paths(shapely.LineString([(0, 0), (1, 1)]))
+
+
+def test_wkb_rings_and_polygons_round_trip() -> None:
+    from fabthread.geom import wkb
+
+    outer = np.array([[0, 0], [10_000, 0], [10_000, 10_000], [0, 10_000]])
+    hole = np.array([[2_000, 2_000], [8_000, 2_000], [8_000, 8_000], [2_000, 8_000]])
+    island = np.array([[20_000, 0], [21_000, 0], [21_000, 1_000]])
+    region = pg.from_loops([outer, hole, island])
+    # WKB order: each polygon's exterior, then its holes, as GEOS holds them
+    want = [
+        shapely.get_coordinates(ring)[:-1]
+        for poly in shapely.get_parts(region)
+        for ring in [poly.exterior, *poly.interiors]
+    ]
+    rings = wkb.rings(region)
+    assert len(rings) == len(want) == 3
+    for got, ref in zip(rings, want, strict=True):
+        np.testing.assert_array_equal(got, ref)
+    counts = [1 + len(poly.interiors) for poly in shapely.get_parts(region)]
+    firsts = np.cumsum([0, *counts[:-1]])
+    per_polygon = [rings[a : a + n] for a, n in zip(firsts, counts, strict=True)]
+    assert shapely.equals(wkb.polygons(per_polygon), region)
+    pts, start = wkb.ring_arrays(region)
+    assert start.tolist() == [0, *np.cumsum([len(r) for r in want]).tolist()]
+    np.testing.assert_array_equal(pts, np.concatenate(want))
+    assert wkb.polygons([]).is_empty

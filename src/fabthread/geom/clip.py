@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import struct
 import sys
 from types import ModuleType
 
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
+
+from fabthread.geom import wkb
 
 
 def _load_clipper2() -> ModuleType:
@@ -56,48 +57,15 @@ _INTERSECTION = _c2.ClipType.INTERSECTION
 _DIFFERENCE = _c2.ClipType.DIFFERENCE
 
 
-# WKB (little endian) carries the rings of a region with their lengths: reading and writing
-# it is 3-4 times faster than going through shapely's ring accessors (a slice makes ~7000
-# conversions), and a region goes in and out of GEOS in one call.
-_WKB_POLYGON = 3
-_WKB_MULTIPOLYGON = 6
-_HEAD = struct.Struct("<BII")  # byte order, geometry type, count
-_COUNT = struct.Struct("<I")
-
-
 def paths(region: BaseGeometry) -> list[np.ndarray]:
     """Every ring of a (multi)polygon as int64 (n, 2) without the closing point."""
-    buf = shapely.to_wkb(region, byte_order=1)
-    _, kind, count = _HEAD.unpack_from(buf, 0)
-    out: list[np.ndarray] = []
-    if kind == _WKB_POLYGON:
-        _read_rings(buf, 5, out)
-    elif kind == _WKB_MULTIPOLYGON:
-        at = 9
-        for _ in range(count):
-            at = _read_rings(buf, at + 5, out)
-    else:
-        raise TypeError(f"not a polygonal region: {region.geom_type}")
-    return out
-
-
-def _read_rings(buf: bytes, at: int, out: list[np.ndarray]) -> int:
-    """Append the rings of the WKB polygon whose ring count is at byte ``at``; returns the
-    offset just past it."""
-    (n_rings,) = _COUNT.unpack_from(buf, at)
-    at += 4
-    for _ in range(n_rings):
-        (n,) = _COUNT.unpack_from(buf, at)
-        xy = np.frombuffer(buf, np.float64, 2 * n, at + 4).reshape(n, 2)
-        out.append(xy[:-1].astype(np.int64))
-        at += 4 + 16 * n
-    return at
+    return [ring.astype(np.int64) for ring in wkb.rings(region)]
 
 
 def region(tree: object) -> BaseGeometry:
     """A shapely (multi)polygon from a Clipper2 PolyTree (outers, their holes, islands
     inside the holes, ...); empty MultiPolygon for an empty tree."""
-    polys: list[bytes] = []
+    polys: list[list[np.ndarray]] = []
     stack = [tree]
     while stack:
         node = stack.pop()
@@ -106,18 +74,8 @@ def region(tree: object) -> BaseGeometry:
             for hole in outer:
                 rings.append(hole.polygon)
                 stack.append(hole)
-            chunks = [_HEAD.pack(1, _WKB_POLYGON, len(rings))]
-            for ring in rings:
-                closed = np.empty((len(ring) + 1, 2))
-                closed[:-1] = ring
-                closed[-1] = ring[0]
-                chunks += [_COUNT.pack(len(closed)), closed.tobytes()]
-            polys.append(b"".join(chunks))
-    if not polys:
-        return shapely.MultiPolygon()
-    if len(polys) == 1:
-        return shapely.from_wkb(polys[0])
-    return shapely.from_wkb(_HEAD.pack(1, _WKB_MULTIPOLYGON, len(polys)) + b"".join(polys))
+            polys.append(rings)
+    return wkb.polygons(polys)
 
 
 #: Below this many vertices in both operands together GEOS is as fast: the conversions cost

@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fabthread.geom import polygons as pg
+from fabthread.geom import wkb
 from fabthread.slice.kernels.hatch import link_scanlines, scanline_segments
 from fabthread.slice.regions import shrink
 
@@ -40,10 +41,9 @@ def _rotated_segments(
     empty = (np.zeros((0, 4)), np.zeros(0, np.int64), c, s)
     if region.is_empty or spacing_um <= 0:
         return empty
-    pts, ring_start, _ = pg.to_arrays(region)
-    if len(pts) == 0:
+    xy, ring_start = wkb.ring_arrays(region)  # the scan lines count crossings even-odd
+    if len(xy) == 0:
         return empty
-    xy = pts.astype(np.float64)
     rot = np.empty_like(xy)
     rot[:, 0] = c * xy[:, 0] + s * xy[:, 1]
     rot[:, 1] = -s * xy[:, 0] + c * xy[:, 1]

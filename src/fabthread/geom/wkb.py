@@ -1,0 +1,80 @@
+"""The rings of a polygonal region read straight from its WKB, and a region written as WKB.
+
+Going through WKB is 3-4 times faster than shapely's ring accessors (each a Python wrapper
+around a few GEOS calls) and a slice reads rings thousands of times: the scan lines of every
+infill region, every Clipper2 boolean. Rings come out in WKB order (each polygon's exterior,
+then its holes) and as GEOS stores them: any orientation, no canonical start.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+_POLYGON = 3
+_MULTIPOLYGON = 6
+_HEAD = struct.Struct("<BII")  # byte order (1: little endian), geometry type, count
+_COUNT = struct.Struct("<I")
+
+
+def rings(region: BaseGeometry) -> list[np.ndarray]:
+    """Every ring of a (multi)polygon as float64 (n, 2) views without the closing point;
+    TypeError for any other geometry."""
+    buf = shapely.to_wkb(region, byte_order=1)
+    _, kind, count = _HEAD.unpack_from(buf, 0)
+    out: list[np.ndarray] = []
+    if kind == _POLYGON:
+        _read_polygon(buf, 5, out)
+    elif kind == _MULTIPOLYGON:
+        at = 9
+        for _ in range(count):
+            at = _read_polygon(buf, at + 5, out)
+    else:
+        raise TypeError(f"not a polygonal region: {region.geom_type}")
+    return out
+
+
+def _read_polygon(buf: bytes, at: int, out: list[np.ndarray]) -> int:
+    """Append the rings of the WKB polygon whose ring count is at byte ``at``; returns the
+    offset just past it."""
+    (n_rings,) = _COUNT.unpack_from(buf, at)
+    at += 4
+    for _ in range(n_rings):
+        (n,) = _COUNT.unpack_from(buf, at)
+        out.append(np.frombuffer(buf, np.float64, 2 * n, at + 4).reshape(n, 2)[:-1])
+        at += 4 + 16 * n
+    return at
+
+
+def ring_arrays(region: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
+    """(points float64 (P, 2), ring_start int64 (R + 1,)) of every ring, for kernels that
+    count crossings even-odd and so need no orientation."""
+    rs = rings(region)
+    if not rs:
+        return np.zeros((0, 2)), np.zeros(1, np.int64)
+    start = np.zeros(len(rs) + 1, np.int64)
+    np.cumsum([len(r) for r in rs], out=start[1:])
+    return np.concatenate(rs), start
+
+
+def polygons(shells_and_holes: Sequence[Sequence[np.ndarray]]) -> BaseGeometry:
+    """A Polygon (one entry) or MultiPolygon from rings given per polygon as [exterior,
+    holes...], each (n, 2) without the closing point; an empty MultiPolygon for none."""
+    parts: list[bytes] = []
+    for polygon in shells_and_holes:
+        chunks = [_HEAD.pack(1, _POLYGON, len(polygon))]
+        for ring in polygon:
+            closed = np.empty((len(ring) + 1, 2))
+            closed[:-1] = ring
+            closed[-1] = ring[0]
+            chunks += [_COUNT.pack(len(closed)), closed.tobytes()]
+        parts.append(b"".join(chunks))
+    if not parts:
+        return shapely.MultiPolygon()
+    if len(parts) == 1:
+        return shapely.from_wkb(parts[0])
+    return shapely.from_wkb(_HEAD.pack(1, _MULTIPOLYGON, len(parts)) + b"".join(parts))
