@@ -54,7 +54,7 @@ def from_loops(loops: Sequence[np.ndarray]) -> BaseGeometry:
     if n == 0:
         return EMPTY
     if n == 1:
-        return _clean(polys[0])
+        return _clean_unless_on_grid(polys[0])
     # containment of loop i (by its first vertex) in loop j
     xs = np.array([lp[0, 0] for lp in loops])
     ys = np.array([lp[0, 1] for lp in loops])
@@ -82,13 +82,23 @@ def from_loops(loops: Sequence[np.ndarray]) -> BaseGeometry:
             if holes:
                 shell = shapely.difference(shell, shapely.union_all(polys[holes]))
             shells.append(shell)
-    return _clean(shapely.union_all(shells))
+    return _clean_unless_on_grid(shapely.union_all(shells))
 
 
 def _clean(geom: BaseGeometry) -> BaseGeometry:
     """Snap to the micrometre grid and keep only the polygonal part."""
     geom = shapely.set_precision(geom, 1.0)
     return polygonal(geom)
+
+
+def _clean_unless_on_grid(geom: BaseGeometry) -> BaseGeometry:
+    """``_clean``, skipped for a valid geometry whose coordinates are whole micrometres
+    already (loops that do not cross, a simplification: snapping them would change nothing
+    and costs a precision-reducing overlay, 170 µs on a 100-vertex section)."""
+    xy = shapely.get_coordinates(geom)
+    if np.array_equal(xy, np.round(xy)) and shapely.is_valid(geom):
+        return polygonal(geom)
+    return _clean(geom)
 
 
 def polygonal(geom: BaseGeometry) -> BaseGeometry:
@@ -125,7 +135,7 @@ def simplify(region: BaseGeometry, tolerance_um: float) -> BaseGeometry:
     most of them and makes every later offset and boolean much faster."""
     if region.is_empty or tolerance_um <= 0:
         return region
-    return _clean(shapely.simplify(region, tolerance_um, preserve_topology=True))
+    return _clean_unless_on_grid(shapely.simplify(region, tolerance_um, preserve_topology=True))
 
 
 def difference(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
