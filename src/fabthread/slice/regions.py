@@ -92,16 +92,19 @@ def plan_island(
     """
     w_um = width_mm * pg.UM_PER_MM
     s_um = spacing * pg.UM_PER_MM
-    thin = _printable(island, w_um) if gap_fill else pg.EMPTY
+
+    def tiny() -> IslandPlan:  # no loop fits: the whole island is gap
+        return IslandPlan(
+            island, (), pg.EMPTY, tiny=True, gaps=_printable(island, w_um) if gap_fill else pg.EMPTY
+        )
+
     if perimeters == 0:
         fill = shrink(island, (w_um - s_um) / 2.0)
-        if fill.is_empty:
-            return IslandPlan(island, (), pg.EMPTY, tiny=True, gaps=thin)
-        return IslandPlan(island, (), fill)
+        return tiny() if fill.is_empty else IslandPlan(island, (), fill)
     centres: list[BaseGeometry] = []
     inners: list[BaseGeometry] = []
     raw = shrink(island, w_um / 2.0)
-    for _ in range(perimeters):
+    for level in range(perimeters):
         if raw.is_empty:
             break
         inner = shrink(raw, s_um / 2.0)
@@ -118,9 +121,10 @@ def plan_island(
             centre = pg.intersection(centre, raw)
         centres.append(centre)
         inners.append(inner)
-        raw = shrink(inner, s_um / 2.0)
+        if level + 1 < perimeters:
+            raw = shrink(inner, s_um / 2.0)
     if not centres:
-        return IslandPlan(island, (), pg.EMPTY, tiny=True, gaps=thin)
+        return tiny()
     levels = tuple(tuple(r for r, _ in pg.rings(c)) for c in centres)
     full = len(centres) == perimeters
     # when fewer loops fit than asked, what is inside the last one is a gap, not infill
