@@ -17,7 +17,7 @@ from fabthread.geom.place import place_on_bed
 from fabthread.model.settings import SliceSettings
 from fabthread.model.toolpath import MoveKind
 from fabthread.slice import infill
-from fabthread.slice.regions import plan_island, shrink, spacing_mm
+from fabthread.slice.regions import plan_island, spacing_mm
 from fabthread.slice.skins import classify_skins, window_intersections
 from fabthread.slice.slicer import slice_part
 
@@ -107,7 +107,7 @@ def _cavity_stack() -> list[shapely.Geometry]:
 
 
 def _skins(outlines: list, layer: int, **kw: float):  # type: ignore[no-untyped-def]
-    fill = shrink(outlines[layer], 860.0)
+    fill = pg.shrink(outlines[layer], 860.0)
     above = window_intersections(outlines, 3)
     return classify_skins(fill, outlines, layer, above, above, 3, 3, spacing_um=SP_UM, **kw)
 
@@ -121,7 +121,7 @@ def test_skins_reach_into_the_sparse_infill_by_the_margin() -> None:
     assert pg.area_mm2(grown.solid) == pytest.approx(144.0, rel=0.02)  # 6 + 2 × 3 mm
     assert not grown.sparse.is_empty
     assert pg.area_mm2(grown.solid) + pg.area_mm2(grown.sparse) == pytest.approx(
-        pg.area_mm2(shrink(outlines[7], 860.0)), rel=1e-3
+        pg.area_mm2(pg.shrink(outlines[7], 860.0)), rel=1e-3
     )
 
 
@@ -196,7 +196,7 @@ def test_shrink_is_an_inward_offset() -> None:
         pts = rng.uniform(0, 20000, (12, 2))
         hull = shapely.convex_hull(shapely.multipoints(pts))
         region = pg.polygonal(shapely.set_precision(hull, 1.0))
-        got = shrink(region, 500.0)
+        got = pg.shrink(region, 500.0)
         ref = shapely.buffer(region, -500.0, join_style="mitre", mitre_limit=pg.MITRE_LIMIT)
         assert got.area == pytest.approx(ref.area, rel=1e-3, abs=1e3)
         assert shapely.buffer(region, 1.0).covers(got)

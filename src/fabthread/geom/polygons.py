@@ -121,6 +121,22 @@ def offset(region: BaseGeometry, delta_um: float) -> BaseGeometry:
     return _clean(grown)
 
 
+def shrink(region: BaseGeometry, delta_um: float) -> BaseGeometry:
+    """``region`` shrunk by ``delta_um`` (µm, >= 0): ``offset(region, -delta_um)``, checked.
+
+    GEOS 3.14 now and then returns an empty or inverted polygon when it erodes a geometry
+    that carries the fixed micrometre precision model our booleans leave on it (4 of the 3557
+    erosions of a Benchy slice lost a 600 mm² region). An erosion removes about perimeter ×
+    distance (a little more around holes), so a result far below that is redone on a
+    floating-precision copy (about three times slower, hence not always)."""
+    if region.is_empty:
+        return EMPTY
+    out = offset(region, -delta_um)
+    if out.area >= max(region.area - 2.0 * region.length * delta_um, 0.0):
+        return out
+    return offset(shapely.set_precision(region, 0.0), -delta_um)
+
+
 def offset_round(region: BaseGeometry, delta_um: float) -> BaseGeometry:
     """Like ``offset`` with round joins (for tolerance tests and skirts)."""
     if region.is_empty:

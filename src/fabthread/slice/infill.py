@@ -23,7 +23,6 @@ from shapely.geometry.base import BaseGeometry
 from fabthread.geom import polygons as pg
 from fabthread.geom import wkb
 from fabthread.slice.kernels.hatch import link_scanlines, scanline_segments
-from fabthread.slice.regions import shrink
 
 #: Sparse lines are joined along the boundary up to this far apart (mm): each line is then
 #: anchored to the perimeters at both ends and the nozzle need not travel (PrusaSlicer's
@@ -109,7 +108,7 @@ def hatch(
         return _assemble(seg, seg, np.arange(n), np.zeros(n, bool), np.zeros(n - 1, bool), {},
                          seg[:0], extend_um, c, s)  # fmt: skip
     inset = spacing_um / 2.0 if inset_um is None else inset_um
-    shrunk = shrink(region, inset)
+    shrunk = pg.shrink(region, inset)
     inner, iline, _, _ = _rotated_segments(shrunk, angle_deg, spacing_um)
     # each inner piece lies in one full piece of the same scan line: find it by a sorted key
     x_min = float(seg[:, 0].min())

@@ -31,22 +31,6 @@ def spacing_mm(width_mm: float, height_mm: float) -> float:
 MIN_BEAD = 0.25
 
 
-def shrink(region: BaseGeometry, delta_um: float) -> BaseGeometry:
-    """``region`` shrunk by ``delta_um`` (µm, >= 0): ``pg.offset(region, -delta_um)``, checked.
-
-    GEOS 3.14 now and then returns an empty or inverted polygon when it erodes a geometry
-    that carries the fixed micrometre precision model our booleans leave on it (4 of the 3557
-    erosions of a Benchy slice lost a 600 mm² region). An erosion removes about perimeter ×
-    distance (a little more around holes), so a result far below that is redone on a
-    floating-precision copy (about three times slower, hence not always)."""
-    if region.is_empty:
-        return pg.EMPTY
-    out = pg.offset(region, -delta_um)
-    if out.area >= max(region.area - 2.0 * region.length * delta_um, 0.0):
-        return out
-    return pg.offset(shapely.set_precision(region, 0.0), -delta_um)
-
-
 @dataclass(frozen=True, slots=True)
 class IslandPlan:
     """One connected region of a layer.
@@ -99,15 +83,15 @@ def plan_island(
         )
 
     if perimeters == 0:
-        fill = shrink(island, (w_um - s_um) / 2.0)
+        fill = pg.shrink(island, (w_um - s_um) / 2.0)
         return tiny() if fill.is_empty else IslandPlan(island, (), fill)
     centres: list[BaseGeometry] = []
     inners: list[BaseGeometry] = []
-    raw = shrink(island, w_um / 2.0)
+    raw = pg.shrink(island, w_um / 2.0)
     for level in range(perimeters):
         if raw.is_empty:
             break
-        inner = shrink(raw, s_um / 2.0)
+        inner = pg.shrink(raw, s_um / 2.0)
         if inner.is_empty:
             break
         # the opening grows back with mitre joins, whose tips can reach past ``raw`` where
@@ -122,7 +106,7 @@ def plan_island(
         centres.append(centre)
         inners.append(inner)
         if level + 1 < perimeters:
-            raw = shrink(inner, s_um / 2.0)
+            raw = pg.shrink(inner, s_um / 2.0)
     if not centres:
         return tiny()
     levels = tuple(tuple(r for r, _ in pg.rings(c)) for c in centres)
@@ -149,7 +133,7 @@ def _printable(gaps: BaseGeometry, width_um: float) -> BaseGeometry:
     if gaps.is_empty:
         return gaps
     pieces = np.asarray(shapely.get_parts(gaps))
-    floating = shapely.set_precision(pieces, 0.0)  # see ``shrink``; small pieces: cheap
+    floating = shapely.set_precision(pieces, 0.0)  # see ``polygons.shrink``; small pieces: cheap
     core = shapely.buffer(floating, -MIN_BEAD * width_um / 2.0, join_style="mitre")
     keep = ~shapely.is_empty(core)
     if keep.all():

@@ -23,7 +23,6 @@ from shapely.geometry.base import BaseGeometry
 from fabthread.geom import polygons as pg
 from fabthread.model.settings import SliceSettings
 from fabthread.slice.kernels.hatch import scanline_segments
-from fabthread.slice.regions import shrink
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +140,7 @@ def _solidify_small(sparse: BaseGeometry, min_area_um2: float, min_width_um: flo
     if sparse.is_empty:
         return sparse
     r = min_width_um / 2.0
-    opened = sparse if r <= 0 else pg.offset(shrink(sparse, r), r)
+    opened = sparse if r <= 0 else pg.offset(pg.shrink(sparse, r), r)
     if not opened.is_empty and not pg.same(opened, sparse):
         opened = pg.intersection(opened, sparse)
     pieces = np.asarray(shapely.get_parts(opened))
@@ -155,7 +154,7 @@ def _drop_slivers(region: BaseGeometry, width_um: float) -> BaseGeometry:
     """Pieces narrower than a line are not bridges (the overhang next to a wall)."""
     if region.is_empty:
         return region
-    return pg.intersection(pg.offset(shrink(region, width_um), width_um), region)
+    return pg.intersection(pg.offset(pg.shrink(region, width_um), width_um), region)
 
 
 #: Candidate bridge directions (degrees) besides the directions of the bridge's own edges.
