@@ -188,6 +188,12 @@ def test_gap_fill_leaves_out_segments_too_thin_for_a_bead() -> None:
     # the wedge is 0.1125 mm (a quarter of 0.45) wide 5.6 mm from its tip
     assert xy[:, 0].min() >= 5.0
     assert xy[:, 0].max() > 15.0
+    # the tip's volume goes to the rest of the line: the piece still gets area × height
+    mm3 = sum(
+        float((np.hypot(*np.diff(p, axis=0).T) * r[:-1]).sum())
+        for p, r in zip(paths.pts, paths.rate, strict=True)
+    )
+    assert mm3 == pytest.approx(pg.area_mm2(wedge) * 0.2, rel=1e-6)
 
 
 def test_shrink_is_an_inward_offset() -> None:

@@ -530,19 +530,18 @@ def _gap_fill(
     """Centre lines of the island's gaps, each segment extruding its local width, scaled so
     every gap piece gets exactly its own volume (area × layer height). Segments narrower than
     ``MIN_BEAD`` line widths are left out (a bead that thin cannot come out of the nozzle:
-    the sliver along a sloped face's top edge), as whole pieces that narrow are (``regions``)."""
+    the sliver along a sloped face's top edge) and their volume goes to the rest of their
+    centre line; a centre line that thin all along is left out, as whole pieces that narrow
+    are (``regions``)."""
     min_um = MIN_BEAD * width_mm * pg.UM_PER_MM
     for cl in lines:
         xy = cl.points_um / pg.UM_PER_MM
+        keep = cl.width_um >= min_um
         seg_len = np.hypot(*np.diff(xy, axis=0).T)
-        weight = float((seg_len * cl.width_um).sum())
+        weight = float((seg_len * cl.width_um)[keep].sum())
         if weight <= 0:
             continue
         rate = cl.share_um2 / pg.UM_PER_MM**2 * h * cl.width_um / weight  # mm³ per mm
-        keep = cl.width_um >= min_um
-        if keep.all():
-            paths.add(xy, MoveKind.GAP_FILL, rate, feed, True, group, island=island)
-            continue
         # runs of kept segments: segments a..b-1 use points a..b
         edges = np.diff(np.r_[0, keep.astype(np.int8), 0])
         for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
