@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import shapely
 
 from fabthread.geom import polygons as pg
 
@@ -70,3 +71,36 @@ def test_simplify_drops_noise_not_shape() -> None:
     simple = pg.simplify(region, 5.0)
     assert len(simple.exterior.coords) < 500
     assert pg.area_mm2(simple) == pytest.approx(pg.area_mm2(region), rel=1e-3)
+
+
+def test_opening_stays_inside_and_drops_what_is_too_narrow() -> None:
+    # a 0.5 mm step beside a 45° chamfer: the mitre grow-back reaches past the step unless
+    # it is kept within the region
+    step = shapely.Polygon(
+        [(0, 0), (20_000, 0), (20_000, 20_000), (3_000, 20_000), (3_000, 3_508), (0, 508)]
+    )
+    opened = pg.opening(step, 400.0)
+    assert shapely.buffer(step, 1.0).covers(opened)
+    assert pg.area_mm2(opened) > 0.95 * pg.area_mm2(step)
+    # a 10 x 10 mm square with a 0.5 mm wide, 5 mm long tab: the tab goes, the square stays
+    tabbed = pg.from_loops(
+        [np.array([[0, 0], [10_000, 0], [10_000, 4_750], [15_000, 4_750], [15_000, 5_250],
+                   [10_000, 5_250], [10_000, 10_000], [0, 10_000]])]  # fmt: skip
+    )
+    opened = pg.opening(tabbed, 400.0)
+    assert pg.area_mm2(opened) == pytest.approx(100.0, abs=0.5)
+    assert opened.bounds[2] <= 10_000
+    assert pg.opening(tabbed, 0.0) is tabbed
+    assert pg.opening(pg.EMPTY, 400.0).is_empty
+
+
+def test_opening_of_random_regions_stays_within_them() -> None:
+    rng = np.random.default_rng(11)
+    for _ in range(40):
+        n = int(rng.integers(5, 16))
+        ang = np.sort(rng.uniform(0, 2 * np.pi, n))
+        rad = rng.uniform(2_000, 10_000, n)
+        loop = np.round(np.stack([rad * np.cos(ang), rad * np.sin(ang)], 1)).astype(np.int64)
+        region = pg.from_loops([loop])
+        opened = pg.opening(region, float(rng.uniform(100, 1_500)))
+        assert shapely.buffer(region, 1.0).covers(opened)

@@ -94,16 +94,8 @@ def plan_island(
         inner = pg.shrink(raw, s_um / 2.0)
         if inner.is_empty:
             break
-        # the opening grows back with mitre joins, whose tips can reach past ``raw`` where
-        # the shrink dropped a short edge (a bead's width from a 0.5 mm step next to a
-        # chamfer): then the loop is clipped to where its bead fits. The tips are vertices,
-        # so testing those is enough, and far cheaper than clipping every loop.
-        centre = pg.offset(inner, s_um / 2.0)
-        xy = shapely.get_coordinates(centre)
-        shapely.prepare(raw)
-        if not shapely.intersects_xy(raw, xy[:, 0], xy[:, 1]).all():
-            centre = pg.intersection(centre, raw)
-        centres.append(centre)
+        # the loop's centre: ``raw`` opened by half a spacing (where its band fits)
+        centres.append(pg.offset_within(inner, s_um / 2.0, raw))
         inners.append(inner)
         if level + 1 < perimeters:
             raw = pg.shrink(inner, s_um / 2.0)

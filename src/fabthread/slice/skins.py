@@ -139,10 +139,7 @@ def _solidify_small(sparse: BaseGeometry, min_area_um2: float, min_width_um: flo
     than ``min_area_um2`` (they become solid)."""
     if sparse.is_empty:
         return sparse
-    r = min_width_um / 2.0
-    opened = sparse if r <= 0 else pg.offset(pg.shrink(sparse, r), r)
-    if not opened.is_empty and not pg.same(opened, sparse):
-        opened = pg.intersection(opened, sparse)
+    opened = pg.opening(sparse, min_width_um / 2.0)
     pieces = np.asarray(shapely.get_parts(opened))
     keep = shapely.area(pieces) >= min_area_um2
     if keep.all() and pg.same(opened, sparse):
@@ -154,7 +151,7 @@ def _drop_slivers(region: BaseGeometry, width_um: float) -> BaseGeometry:
     """Pieces narrower than a line are not bridges (the overhang next to a wall)."""
     if region.is_empty:
         return region
-    return pg.intersection(pg.offset(pg.shrink(region, width_um), width_um), region)
+    return pg.opening(region, width_um)
 
 
 #: Candidate bridge directions (degrees) besides the directions of the bridge's own edges.
