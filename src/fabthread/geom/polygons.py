@@ -113,12 +113,26 @@ def polygonal(geom: BaseGeometry) -> BaseGeometry:
     return shapely.union_all(parts)
 
 
+def _snap(geom: BaseGeometry) -> BaseGeometry:
+    """``_clean`` for the output of a buffer: its coordinates rounded to whole micrometres,
+    kept when that leaves a valid geometry without repeated points (all but 5 of the 21,600
+    offsets of a featuretype and a tray slice); otherwise snap-rounded by ``_clean``.
+    Rounding plus the validity check costs a fifth of ``set_precision``'s overlay, which had
+    been a tenth of a slice's time."""
+    snapped = shapely.transform(geom, np.rint)
+    xy = shapely.get_coordinates(snapped)
+    repeated = len(xy) > 1 and bool((xy[1:] == xy[:-1]).all(axis=1).any())
+    if not repeated and shapely.is_valid(snapped):
+        return polygonal(snapped)
+    return _clean(geom)
+
+
 def offset(region: BaseGeometry, delta_um: float) -> BaseGeometry:
     """Grow (delta > 0) or shrink (delta < 0) ``region`` by ``delta_um``, mitre joins."""
     if region.is_empty:
         return EMPTY
     grown = shapely.buffer(region, delta_um, join_style="mitre", mitre_limit=MITRE_LIMIT)
-    return _clean(grown)
+    return _snap(grown)
 
 
 def shrink(region: BaseGeometry, delta_um: float) -> BaseGeometry:
@@ -164,7 +178,7 @@ def offset_round(region: BaseGeometry, delta_um: float) -> BaseGeometry:
     """Like ``offset`` with round joins (for tolerance tests and skirts)."""
     if region.is_empty:
         return EMPTY
-    return _clean(shapely.buffer(region, delta_um, quad_segs=4))
+    return _snap(shapely.buffer(region, delta_um, quad_segs=4))
 
 
 def simplify(region: BaseGeometry, tolerance_um: float) -> BaseGeometry:
