@@ -267,8 +267,8 @@ def _slice_and_emit(
     """Slice and emit an FDM part. ``body_tools``: (first face, end face, tool) per body when
     the bodies print with different tools (per-body colours on a multi-tool machine)."""
     from fabthread import profiles
-    from fabthread.gcode.emit import emit_gcode
-    from fabthread.gcode.reader import read_gcode, summarize
+    from fabthread.gcode.emit import emit_program
+    from fabthread.gcode.reader import summarize
     from fabthread.geom.place import place_on_bed, turn_to_fit
     from fabthread.slice.slicer import slice_part
 
@@ -312,7 +312,7 @@ def _slice_and_emit(
         ("color", order.color or "-"),
     ]
     fields = {"order_id": order.order_id, "color": order.color or "-"}
-    text = emit_gcode(
+    emitted = emit_program(
         toolpath,
         machine,
         material,
@@ -322,13 +322,16 @@ def _slice_and_emit(
         arc_tolerance_mm=ARC_TOLERANCE_MM if settings.arc_fitting else 0.0,
         fan_full_below_s=settings.min_layer_time_s,
     )
+    # the emitter has read its program back already (less the M73 and fan lines, which do
+    # not move): the stats are the reader's
     stats = summarize(
-        read_gcode(text),
+        emitted.moves,
         filament_diameter_mm=material.filament_diameter_mm,
         density_g_cm3=material.density_g_cm3,
         limits=machine.limits,
+        move_s=emitted.move_s,
     )
-    program = Program(text=text, dialect=dialect.name, machine=machine.id, stats=stats)
+    program = Program(text=emitted.text, dialect=dialect.name, machine=machine.id, stats=stats)
     return toolpath, program
 
 

@@ -133,3 +133,22 @@ def test_program_time_is_plausible() -> None:
     )
     assert slower.time_s > stats.time_s
     assert np.isfinite(stats.time_s)
+
+
+@pytest.mark.parametrize("dialect", ["marlin", "klipper", "rrf"])
+def test_emitted_moves_are_the_programs_motion(dialect: str) -> None:
+    # the pipeline summarizes the moves the emitter read back from its draft (without the
+    # M73 and fan lines): they must measure exactly what reading the final program measures
+    from fabthread.gcode.emit import emit_program
+
+    tp = cube(layers=6, objects=2)
+    m = machine()
+    out = emit_program(tp, m, material(), DIALECTS[dialect], arc_tolerance_mm=0.02)
+    assert "M73 P" in out.text and "M106" in out.text  # the lines the draft lacks
+    kw = dict(filament_diameter_mm=1.75, density_g_cm3=1.24, limits=m.limits)
+    again = read_gcode(out.text)
+    assert summarize(out.moves, move_s=out.move_s, **kw) == summarize(again, **kw)
+    for name in ("xyz_mm", "e_mm", "feed_mm_min", "kind", "layer"):
+        assert np.array_equal(getattr(out.moves, name), getattr(again, name)), name
+    with pytest.raises(ValueError, match="move_s has"):
+        summarize(out.moves, move_s=out.move_s[:-1], **kw)

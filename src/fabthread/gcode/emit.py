@@ -28,21 +28,27 @@ Post-passes, each optional:
 - progress (``M73 P<percent> R<minutes>``) at every layer change and cooling by layer time
   (fan between the material's min and max by how long the layer takes, ``timing.py``). Both
   need the time of each layer: the program is written once without them, read back and timed
-  exactly as ``reader.summarize`` times it, then the lines are filled in.
+  exactly as ``reader.summarize`` times it, then the lines are filled in. The moves read back
+  are returned with the program (``emit_program``), so the caller need not read it again.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from fabthread import __version__
 from fabthread.errors import GcodeError, ProfileError
 from fabthread.gcode.commands import command, fmt_value, has, label_name
+from fabthread.gcode.estimate import move_times
 from fabthread.gcode.kernels.arcs import fit_arcs
 from fabthread.gcode.kernels.format import MODE_EXTRUDE, MODE_MOVE, MODE_TRAVEL, format_moves
+from fabthread.gcode.moves import GcodeMoves
+from fabthread.gcode.reader import read_gcode
 from fabthread.gcode.thumbnail import thumbnail_blocks
 from fabthread.gcode.timing import Cooling, LayerTimes, layer_times, progress_command
 from fabthread.model.profiles import Dialect, MachineProfile, MaterialProfile
@@ -68,7 +74,33 @@ _EXTRUDING = np.array(sorted(EXTRUDING_KINDS), dtype=np.uint8)
 _TOL_MM = 1e-6
 
 
+@dataclass(frozen=True, slots=True)
+class EmittedProgram:
+    """A program and its motion read back (``reader.read_gcode``).
+
+    ``moves`` are read from the program without its progress (``M73``) and fan lines, which
+    the emitter fills in once the layer times are known: those lines move nothing, so the
+    moves, filament and time are the program's, only ``moves.line`` counts lines of that
+    draft. ``move_s`` is each move's time (s, ``estimate.move_times`` with the machine's
+    limits), for ``reader.summarize``."""
+
+    text: str
+    moves: GcodeMoves
+    move_s: np.ndarray
+
+
 def emit_gcode(
+    toolpath: Toolpath,
+    machine: MachineProfile,
+    material: MaterialProfile,
+    dialect: Dialect,
+    **options: Any,
+) -> str:
+    """The G-code program for ``toolpath``: ``emit_program(...).text`` (options there)."""
+    return emit_program(toolpath, machine, material, dialect, **options).text
+
+
+def emit_program(
     toolpath: Toolpath,
     machine: MachineProfile,
     material: MaterialProfile,
@@ -83,8 +115,9 @@ def emit_gcode(
     accelerations: bool = True,
     fan_full_below_s: float = 6.0,
     fan_min_above_s: float = 60.0,
-) -> str:
-    """The G-code program for ``toolpath`` on ``machine`` with ``material``, in ``dialect``.
+) -> EmittedProgram:
+    """The G-code program for ``toolpath`` on ``machine`` with ``material``, in ``dialect``,
+    and its moves read back (see ``EmittedProgram``).
 
     ``fields`` override template fields (``order_id``, ``color``, ...; see
     ``fabthread.templates.TEMPLATE_FIELDS``); ``header`` pairs become ``; key: value``
@@ -139,11 +172,14 @@ def emit_gcode(
     head = _join(out)
     end = _render(machine.end_gcode, values, f"machine {machine.id} end_gcode")
     cooling = Cooling.of(material, fan_full_below_s, fan_min_above_s)
+    body = "".join(pieces)
+    draft = _join([head, body, end])
+    moves = read_gcode(draft, source="the emitted program")
+    move_s = move_times(moves, machine.limits)
     times: LayerTimes | None = None
     if slots and (progress or cooling.varies):
-        draft = _join([head, "".join(pieces), end])
-        body_end_line = head.count("\n") + sum(p.count("\n") for p in pieces)
-        times = layer_times(draft, machine.limits, len(slots), body_end_line)
+        body_end_line = head.count("\n") + body.count("\n")
+        times = layer_times(moves, move_s, len(slots), body_end_line)
     for k, (index, layer) in enumerate(slots):
         lines: list[str] = []
         if progress and times is not None:
@@ -153,7 +189,8 @@ def emit_gcode(
         pieces[index] = "".join(line + "\n" for line in lines)
     if progress and times is not None:
         pieces.append(progress_command(times.total_s, times.total_s) + "\n")
-    return _join([head, "".join(pieces), end])
+    text = _join([head, "".join(pieces), end]) if slots else draft
+    return EmittedProgram(text, moves, move_s)
 
 
 def _join(parts: Sequence[str]) -> str:

@@ -73,19 +73,23 @@ def summarize(
     filament_diameter_mm: float,
     density_g_cm3: float,
     limits: MotionLimits | None,
+    move_s: np.ndarray | None = None,
 ) -> ProgramStats:
     """What a program measures: layers, moves, bounds of the extruding moves (all moves when
     nothing extrudes), the highest feed, the net filament it consumes (fed minus retracted,
     mm) and its mass (g), and the estimated time (s: motion planned with ``limits``, or
     ``GENERIC_LIMITS`` when None, plus G4 dwells; heating waits are not known and not
-    counted)."""
+    counted). ``move_s``: the moves' times when already planned with ``limits``
+    (``emit.EmittedProgram.move_s``)."""
     box = moves.bounds(extruding_only=True) or moves.bounds() or ((0.0,) * 3, (0.0,) * 3)
     filament_mm = float(moves.e_mm.sum()) if len(moves) else 0.0
     area_mm2 = math.pi * (filament_diameter_mm / 2.0) ** 2
     grams = filament_mm * area_mm2 * density_g_cm3 / 1000.0
     motion = moves.length_mm > 0
     max_feed = float(moves.feed_mm_min[motion].max()) if motion.any() else 0.0
-    times = move_times(moves, limits or GENERIC_LIMITS)
+    times = move_times(moves, limits or GENERIC_LIMITS) if move_s is None else move_s
+    if len(times) != len(moves):
+        raise ValueError(f"move_s has {len(times)} times for {len(moves)} moves")
     return ProgramStats(
         layers=moves.layer_count,
         moves=len(moves),

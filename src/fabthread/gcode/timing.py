@@ -2,8 +2,8 @@
 
 The times are the reader's: the emitter's first draft of the program is read back and timed
 with the machine's limits by ``estimate.move_times``, the same computation
-``reader.summarize`` does, so the remaining time an ``M73`` shows at a layer change plus the
-time already spent is the program's estimated time.
+``reader.summarize`` does (it is handed these times), so the remaining time an ``M73``
+shows at a layer change plus the time already spent is the program's estimated time.
 
 Cooling by layer time (what PrusaSlicer calls "fan below layer time" and Cura "minimum layer
 time"): a short layer has little time to cool before the next one lands on it, so it gets
@@ -19,10 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fabthread.gcode.estimate import move_times
-from fabthread.gcode.reader import read_gcode
+from fabthread.gcode.moves import GcodeMoves
 from fabthread.model._frozen import readonly
-from fabthread.model.profiles import MaterialProfile, MotionLimits
+from fabthread.model.profiles import MaterialProfile
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +40,13 @@ class LayerTimes:
 
 
 def layer_times(
-    text: str, limits: MotionLimits, layer_count: int, body_end_line: int
+    moves: GcodeMoves, move_s: np.ndarray, layer_count: int, body_end_line: int
 ) -> LayerTimes:
-    """Times of the ``layer_count`` layers of ``text`` (layers start at ``;LAYER_CHANGE``
-    comments; lines after ``body_end_line``, the end program, belong to no layer). Dwells
-    count in the total only (the emitter writes none in the body)."""
-    moves = read_gcode(text, source="the emitted program")
-    t = move_times(moves, limits)
+    """Times of the ``layer_count`` layers of a program read back as ``moves``, whose moves
+    take ``move_s`` (s, ``estimate.move_times``). Layers start at ``;LAYER_CHANGE`` comments;
+    lines after ``body_end_line``, the end program, belong to no layer. Dwells count in the
+    total only (the emitter writes none in the body)."""
+    t = move_s
     lay = moves.layer
     body = (moves.line <= body_end_line) & (lay >= 0) & (lay < layer_count)
     layer_s = np.bincount(lay[body], weights=t[body], minlength=layer_count)[:layer_count]

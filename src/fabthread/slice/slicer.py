@@ -176,6 +176,10 @@ def _map_chunks(
     _SHARED = shared
     try:
         if workers > 1 and _can_fork():
+            # np.unique imports numpy.ma on first use (15-80 ms): import it once before the
+            # fork rather than in every worker
+            import numpy.ma  # noqa: F401
+
             ctx = mp.get_context("fork")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
                 yield from pool.map(fn, chunks)
