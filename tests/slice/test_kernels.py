@@ -64,8 +64,9 @@ def test_plane_crossings_matches_twin(seed: int) -> None:
 # --- chain_loops --------------------------------------------------------------------------
 
 
-def chain_twin(seg_edges, layer_start, edge_vertices, vertices, z):
-    """Per layer, the loops as lists of crossing points (µm), by walking an edge->segments map."""
+def chain_twin(seg_edges, layer_start, edge_vertices, vertices, z, skip=frozenset()):
+    """Per layer, the loops as lists of crossing points (µm), by walking an edge->segments map;
+    no point for the edges in ``skip``."""
     out = []
     for ll in range(len(z)):
         segs = [tuple(s) for s in seg_edges[layer_start[ll] : layer_start[ll + 1]]]
@@ -93,7 +94,8 @@ def chain_twin(seg_edges, layer_start, edge_vertices, vertices, z):
             edge = start_edge
             pts = []
             while True:
-                pts.append(point(edge))
+                if edge not in skip:
+                    pts.append(point(edge))
                 nxt_edge = segs[cur][1] if segs[cur][0] == edge else segs[cur][0]
                 if nxt_edge == start_edge:
                     break
@@ -129,9 +131,12 @@ def test_chain_loops_matches_twin(seed: int) -> None:
     z = np.sort(rng.uniform(-4, 4, 9))
     face_edges, edge_vertices = edge_table(faces)
     seg, start = plane_crossings(verts[:, 2].copy(), faces, face_edges, z)
-    pts, loop_start, loop_layer, closed = chain_loops(seg, start, edge_vertices, verts, z, 1000.0)
+    skip = rng.random(len(edge_vertices)) < (0.3 if seed % 2 else 0.0)
+    pts, loop_start, loop_layer, closed = chain_loops(
+        seg, start, edge_vertices, verts, z, 1000.0, skip
+    )
     assert closed.all(), "a closed mesh gives closed loops only"
-    twin = chain_twin(seg, start, edge_vertices, verts, z)
+    twin = chain_twin(seg, start, edge_vertices, verts, z, frozenset(np.flatnonzero(skip)))
     for ll in range(len(z)):
         got = sorted(
             _canonical([tuple(map(int, p)) for p in pts[loop_start[i] : loop_start[i + 1]]])
@@ -139,6 +144,56 @@ def test_chain_loops_matches_twin(seed: int) -> None:
         )
         assert got == sorted(_canonical(lp) for lp in twin[ll])
         assert len(got) >= 1 if -3 < z[ll] < 3 else True
+
+
+def _prism() -> trimesh.Trimesh:
+    """An extruded L with a faceted round hole: flat and faceted vertical walls, triangulated
+    with diagonals (the edges sections leave out), 10 mm tall."""
+    import shapely
+
+    outline = shapely.Polygon([(0, 0), (30, 0), (30, 12), (12, 12), (12, 25), (0, 25)])
+    shape = outline.difference(shapely.Point(6, 6).buffer(3.3, quad_segs=7))
+    return trimesh.creation.extrude_polygon(shape, 10.0)
+
+
+def test_prismatic_sections_repeat_exactly() -> None:
+    from fabthread.slice.sections import flat_wall_edges
+
+    mesh = _prism()
+    faces = np.asarray(mesh.faces, dtype=np.int64)
+    verts = np.asarray(mesh.vertices, dtype=np.float64)
+    z = np.array([0.1, 1.37, 4.9, 8.25, 9.9])
+    face_edges, edge_vertices = edge_table(faces)
+    skip = flat_wall_edges(verts, faces, face_edges, edge_vertices)
+    assert skip.any()
+    seg, start = plane_crossings(verts[:, 2].copy(), faces, face_edges, z)
+    pts, loop_start, loop_layer, _ = chain_loops(seg, start, edge_vertices, verts, z, 1000.0, skip)
+    per_layer = [
+        sorted(
+            _canonical([tuple(map(int, p)) for p in pts[loop_start[i] : loop_start[i + 1]]])
+            for i in np.flatnonzero(loop_layer == ll)
+        )
+        for ll in range(len(z))
+    ]
+    assert all(layer == per_layer[0] for layer in per_layer)
+    # only the points on straight runs went: every remaining point is a corner of the prism
+    corners = {(round(x * 1000), round(y * 1000)) for x, y, _ in verts}
+    assert {p for loop in per_layer[0] for p in loop} <= corners
+    # and without the skip, the same loops plus points on the straight runs between them
+    full, full_start, full_layer, _ = chain_loops(
+        seg, start, edge_vertices, verts, z, 1000.0, np.zeros_like(skip)
+    )
+    assert len(full) > len(pts) and len(full_layer) == len(loop_layer)
+
+
+def test_sloped_walls_keep_their_points() -> None:
+    from fabthread.slice.sections import flat_wall_edges
+
+    cone = trimesh.creation.cone(radius=10.0, height=10.0, sections=24)
+    faces = np.asarray(cone.faces, dtype=np.int64)
+    verts = np.asarray(cone.vertices, dtype=np.float64)
+    face_edges, edge_vertices = edge_table(faces)
+    assert not flat_wall_edges(verts, faces, face_edges, edge_vertices).any()
 
 
 def test_chain_loops_reports_open_chains_of_an_open_mesh() -> None:
@@ -150,7 +205,10 @@ def test_chain_loops_reports_open_chains_of_an_open_mesh() -> None:
     z = np.array([0.0, 2.5])
     face_edges, edge_vertices = edge_table(faces)
     seg, start = plane_crossings(verts[:, 2].copy(), faces, face_edges, z)
-    pts, loop_start, loop_layer, closed = chain_loops(seg, start, edge_vertices, verts, z, 1000.0)
+    no_skip = np.zeros(len(edge_vertices), dtype=bool)
+    pts, loop_start, loop_layer, closed = chain_loops(
+        seg, start, edge_vertices, verts, z, 1000.0, no_skip
+    )
     assert len(closed) == 2 and not closed.any()
     for i in range(2):
         chain = pts[loop_start[i] : loop_start[i + 1]]

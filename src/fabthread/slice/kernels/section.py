@@ -86,7 +86,7 @@ def plane_crossings(
 
 
 @kernel(
-    "i8[:, :], i8[:], i8[:, :], f8[:, :], f8[:], f8",
+    "i8[:, :], i8[:], i8[:, :], f8[:, :], f8[:], f8, b1[:]",
     returns="Tuple((i8[:, :], i8[:], i8[:], b1[:]))",
 )
 def chain_loops(
@@ -96,12 +96,15 @@ def chain_loops(
     vertices: np.ndarray,
     z: np.ndarray,
     scale: float,
+    skip: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Chain the segments of every plane into loops through shared edge ids.
 
     seg_edges, layer_start: from ``plane_crossings``; edge_vertices: int64 (E, 2);
     vertices: float64 (n, 3) in mm; z: float64 (L,) planes in mm; scale: output units per mm
     (1000 for micrometres). Chaining is undirected (robust to flipped or inconsistent normals).
+    skip: bool (E,) edges whose crossing point is left out of the loops (it lies on the
+    straight line through its neighbours: see ``sections.flat_wall_edges``).
 
     Returns ``points`` int64 (P, 2) rounded to ``1/scale`` mm, ``loop_start`` int64 (R + 1,),
     ``loop_layer`` int64 (R,), ``loop_closed`` bool (R,). Open chains (from open meshes) come
@@ -166,7 +169,7 @@ def chain_loops(
                     y = vertices[va, 1] + t * (vertices[vb, 1] - vertices[va, 1])
                     ix = np.int64(np.round(x * scale))
                     iy = np.int64(np.round(y * scale))
-                    if (
+                    if not skip[cur_edge] and (
                         n_pts == first_pt
                         or points[n_pts - 1, 0] != ix
                         or points[n_pts - 1, 1] != iy
@@ -197,7 +200,11 @@ def chain_loops(
                         y = vertices[va, 1] + t * (vertices[vb, 1] - vertices[va, 1])
                         ix = np.int64(np.round(x * scale))
                         iy = np.int64(np.round(y * scale))
-                        if points[n_pts - 1, 0] != ix or points[n_pts - 1, 1] != iy:
+                        if (
+                            n_pts == first_pt
+                            or points[n_pts - 1, 0] != ix
+                            or points[n_pts - 1, 1] != iy
+                        ):
                             points[n_pts, 0] = ix
                             points[n_pts, 1] = iy
                             n_pts += 1
