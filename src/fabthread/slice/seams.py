@@ -3,7 +3,8 @@
 A loop's material lies on its left (outlines counter-clockwise, holes clockwise), so a right
 turn is a concave corner seen from outside: a seam there is hidden in the corner. Each vertex
 scores its distance to the target minus ``CORNER_BONUS_MM`` per radian of concave turn, so a
-sharp inner corner a little farther away wins over a point on a straight wall.
+sharp inner corner a little farther away wins over a point on a straight wall. The scores
+are computed by the numba kernel ``kernels/seam.py``; ``concavity`` is its numpy twin.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from fabthread.geom import polygons as pg
+from fabthread.slice.kernels.seam import MODE_NEAREST, MODE_REAR, seam_index
 
 #: How much farther (mm) the seam may move for each radian of concave corner.
 CORNER_BONUS_MM = 1.5
@@ -37,15 +39,6 @@ def seam_loop(
     nearest to the targets among equals.
     """
     xy = loop_um.astype(np.float64) / pg.UM_PER_MM
-    bonus = CORNER_BONUS_MM * concavity(xy)
-    if fresh and mode != "rear":
-        d = np.sqrt(((xy[:, None, :] - targets_mm[None, :, :]) ** 2).sum(axis=2).min(axis=1))
-        cost = 1e-3 * d - bonus
-    elif mode == "rear":
-        cost = (xy[:, 1].max() - xy[:, 1]) + 0.01 * np.abs(xy[:, 0] - xy[:, 0].mean()) - bonus
-    else:
-        d = np.sqrt(((xy[:, None, :] - targets_mm[None, :, :]) ** 2).sum(axis=2).min(axis=1))
-        cost = d - bonus
-    i = int(np.argmin(cost))
-    rolled = np.roll(xy, -i, axis=0)
-    return np.vstack([rolled, rolled[:1]])
+    mode_id = MODE_REAR if mode == "rear" else MODE_NEAREST
+    i = seam_index(xy, np.asarray(targets_mm, dtype=np.float64), mode_id, fresh, CORNER_BONUS_MM)
+    return np.concatenate([xy[i:], xy[: i + 1]])
