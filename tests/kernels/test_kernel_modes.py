@@ -90,3 +90,17 @@ def test_kernel_twins_pass_under_jit_too() -> None:
         env=env,
     )
     assert out.returncode == 0, out.stdout[-3000:]
+
+
+def test_every_kernel_module_is_built_ahead_of_time() -> None:
+    # a kernel module missing from AOT_MODULES runs JIT: numba imported (0.6 s) in every
+    # process that uses it, the slicer's workers included
+    from pathlib import Path
+
+    root = Path(jit.PACKAGE_ROOT)
+    found = {
+        "fabthread." + ".".join(p.relative_to(root).with_suffix("").parts)
+        for p in root.glob("*/kernels/*.py")
+        if "@kernel(" in p.read_text(encoding="utf-8")
+    }
+    assert found and found <= set(AOT_MODULES), sorted(found - set(AOT_MODULES))

@@ -22,6 +22,7 @@ AOT_MODULES = (
     "fabthread.slice.kernels.hatch",
     "fabthread.slice.kernels.order",
     "fabthread.slice.kernels.travel",
+    "fabthread.slice.kernels.seam",
     "fabthread.gcode.kernels.arcs",
     "fabthread.gcode.kernels.format",
     "fabthread.gcode.kernels.parse",
