@@ -20,6 +20,7 @@ from pathlib import Path
 AOT_MODULES = (
     "fabthread.slice.kernels.section",
     "fabthread.slice.kernels.hatch",
+    "fabthread.slice.kernels.ring_walk",
     "fabthread.slice.kernels.order",
     "fabthread.slice.kernels.travel",
     "fabthread.slice.kernels.seam",

@@ -21,8 +21,18 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fabthread.geom import polygons as pg
-from fabthread.geom import wkb
-from fabthread.slice.kernels.hatch import link_scanlines, scanline_segments
+from fabthread.slice.kernels.hatch import (
+    LINK_BREAK,
+    LINK_CHECK,
+    LINK_CLEAR,
+    assemble_lines,
+    host_extents,
+    link_scanlines,
+    rotated_scanlines,
+    straight_links,
+    wkb_rings,
+)
+from fabthread.slice.kernels.ring_walk import anchor_walks, boundary_paths, ring_table
 
 #: Sparse lines are joined along the boundary up to this far apart (mm): each line is then
 #: anchored to the perimeters at both ends and the nozzle need not travel (PrusaSlicer's
@@ -30,28 +40,44 @@ from fabthread.slice.kernels.hatch import link_scanlines, scanline_segments
 FOLLOW_MAX_MM = 50.0
 
 
-def _rotated_segments(
-    region: BaseGeometry, angle_deg: float, spacing_um: float
-) -> tuple[np.ndarray, np.ndarray, float, float]:
-    """Scan-line segments of ``region`` in the frame rotated by -angle (µm), their line
-    indices, and cos/sin of the angle."""
+#: A straight connector more than this far (µm) from every edge of its region, starting inside
+#: it, lies inside it: no GEOS check (far more than the rotation's rounding, about 1e-10 µm).
+CLEAR_MARGIN_UM = 1e-3
+
+#: Points per position (CSR): offsets int64 into float64 (Q, 2) µm unrotated.
+_Runs = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """Scan-line segments of a region in the frame rotated by -angle (µm): ``seg`` float64
+    (S, 4), ``line`` int64 (S,) their scan-line indices, ``c``, ``s`` cos and sin of the angle,
+    and the region's rings (``wkb_rings``): ``xy`` float64 (P, 2), the same rotated ``rot``,
+    ``ring_start`` int64 (R + 1,), ``is_hole`` bool (R,)."""
+
+    seg: np.ndarray
+    line: np.ndarray
+    c: float
+    s: float
+    xy: np.ndarray
+    rot: np.ndarray
+    ring_start: np.ndarray
+    is_hole: np.ndarray
+
+
+def _rotated_segments(region: BaseGeometry, angle_deg: float, spacing_um: float) -> _Scan:
+    """Scan-line segments of ``region`` in the frame rotated by -angle, lines ``spacing_um``
+    (> 0) apart (µm), and the rings they were cut from (see ``_Scan``); the scan lines count
+    crossings even-odd."""
     a = math.radians(angle_deg)
     c, s = math.cos(a), math.sin(a)
-    empty = (np.zeros((0, 4)), np.zeros(0, np.int64), c, s)
-    if region.is_empty or spacing_um <= 0:
-        return empty
-    xy, ring_start = wkb.ring_arrays(region)  # the scan lines count crossings even-odd
+    xy, ring_start, is_hole = wkb_rings(
+        np.frombuffer(shapely.to_wkb(region, byte_order=1), np.uint8)
+    )
     if len(xy) == 0:
-        return empty
-    rot = np.empty_like(xy)
-    rot[:, 0] = c * xy[:, 0] + s * xy[:, 1]
-    rot[:, 1] = -s * xy[:, 0] + c * xy[:, 1]
-    k0 = math.floor(rot[:, 1].min() / spacing_um - 0.5)
-    k1 = math.ceil(rot[:, 1].max() / spacing_um - 0.5)
-    ys = (np.arange(k0, k1 + 1, dtype=np.float64) + 0.5) * spacing_um
-    seg = scanline_segments(np.ascontiguousarray(rot), ring_start, ys)
-    line = np.round(seg[:, 1] / spacing_um - 0.5).astype(np.int64)
-    return seg, line, c, s
+        return _Scan(np.zeros((0, 4)), np.zeros(0, np.int64), c, s, xy, xy, ring_start, is_hole)
+    seg, line, rot = rotated_scanlines(xy, ring_start, c, s, spacing_um)
+    return _Scan(seg, line, c, s, xy, rot, ring_start, is_hole)
 
 
 def _unrotate(xy: np.ndarray, c: float, s: float) -> np.ndarray:
@@ -66,7 +92,10 @@ def rectilinear(region: BaseGeometry, angle_deg: float, spacing_um: float) -> np
     ``region`` (µm). Lines sit on a global grid (offsets (k + 1/2)·spacing from the origin in
     the rotated frame), so layers with the same angle line up. Returns float64 (S, 4) in mm:
     x0, y0, x1, y1 per line."""
-    seg, _, c, s = _rotated_segments(region, angle_deg, spacing_um)
+    if region.is_empty or spacing_um <= 0:
+        return np.zeros((0, 4))
+    scan = _rotated_segments(region, angle_deg, spacing_um)
+    seg, c, s = scan.seg, scan.c, scan.s
     if len(seg) == 0:
         return np.zeros((0, 4))
     out = np.empty_like(seg)
@@ -99,176 +128,111 @@ def hatch(
     ``extend_um`` (the infill/perimeter overlap). The flow factor spreads the volume of the
     plain scan lines (boundary to boundary) over the whole polyline, so solid fill deposits
     area × height whatever the connectors and extensions change in length.
+
+    The work is done by the kernels of ``slice.kernels.hatch``; GEOS only shrinks the region
+    and checks the straight connectors that come near its boundary.
     """
-    seg, line, c, s = _rotated_segments(region, angle_deg, spacing_um)
-    if len(seg) == 0:
+    if region.is_empty or spacing_um <= 0:
         return []
+    scan = _rotated_segments(region, angle_deg, spacing_um)
+    seg, line, c, s = scan.seg, scan.line, scan.c, scan.s
     n = len(seg)
+    if n == 0:
+        return []
     if link_um <= 0:
-        return _assemble(seg, seg, np.arange(n), np.zeros(n, bool), np.zeros(n - 1, bool), {},
+        return _assemble(seg, seg, np.arange(n), np.zeros(n, bool), np.zeros(n - 1, bool),
                          seg[:0], extend_um, c, s)  # fmt: skip
     inset = spacing_um / 2.0 if inset_um is None else inset_um
     shrunk = pg.shrink(region, inset)
-    inner, iline, _, _ = _rotated_segments(shrunk, angle_deg, spacing_um)
-    # each inner piece lies in one full piece of the same scan line: find it by a sorted key
-    x_min = float(seg[:, 0].min())
-    width = float(seg[:, 2].max()) - x_min + 1.0
-    key = line * width + (seg[:, 0] - x_min)
-    host = np.searchsorted(key, iline * width + (inner[:, 0] - x_min) + 1e-3, "right") - 1
-    # the outermost inner pieces of a full piece reach its ends when their end is free
-    lo_end = inner[:, 0].copy()
-    hi_end = inner[:, 2].copy()
-    if len(inner):
-        first_in = np.r_[True, host[1:] != host[:-1]]
-        last_in = np.r_[host[1:] != host[:-1], True]
-        lo_end[first_in] = seg[host[first_in], 0]
-        hi_end[last_in] = seg[host[last_in], 2]
-    full = np.stack([lo_end, inner[:, 1], hi_end, inner[:, 3]], axis=1)
-    orphan = np.ones(n, dtype=bool)  # full pieces too near the boundary for an inner piece
-    orphan[host] = False
+    inner_scan = _rotated_segments(shrunk, angle_deg, spacing_um)
+    inner = inner_scan.seg
     if len(inner) == 0:
         return _assemble(seg, seg, np.zeros(0, np.int64), np.zeros(0, bool), np.zeros(0, bool),
-                         {}, seg, extend_um, c, s)  # fmt: skip
-    order, flipped, chain_start = link_scanlines(inner, iline, max(link_um, follow_um))
-    ok = np.ones(len(order) - 1, dtype=bool)
-    ok[chain_start[1:-1] - 1] = False
-    arcs: dict[int, np.ndarray] = {}
-    boundary = _Boundary.of(shrunk) if follow_um > 0 else None
-    if ok.any():
-        a, b = order[:-1], order[1:]
-        end_a = _unrotate(np.where(flipped[:-1, None], inner[a][:, 0:2], inner[a][:, 2:4]), c, s)
-        start_b = _unrotate(np.where(flipped[1:, None], inner[b][:, 2:4], inner[b][:, 0:2]), c, s)
-        short = ok & (np.hypot(*(end_a - start_b).T) <= link_um)
-        if short.any():
-            grown = pg.offset(region, inset)
-            shapely.prepare(grown)
-            conn = shapely.linestrings(np.stack([end_a[short], start_b[short]], axis=1))
-            short[short] = shapely.covered_by(conn, grown)
-        rest = ok & ~short
-        if boundary is not None and rest.any():
-            arcs = boundary.paths(end_a, start_b, np.flatnonzero(rest), follow_um)
-        ok = short
-        ok[list(arcs)] = True
-    anchors: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] = ({}, {})
-    if boundary is not None:
-        anchors = _anchors(inner, order, flipped, ok, boundary, c, s, link_um, 2.0 * inset)
-    return _assemble(inner, full, order, flipped, ok, arcs, seg[orphan], extend_um, c, s, anchors)
+                         seg, extend_um, c, s)  # fmt: skip
+    # each inner piece lies in one full piece of the same scan line; full pieces too near
+    # the boundary for an inner piece are printed on their own
+    full, orphan = host_extents(seg, line, inner, inner_scan.line)
+    order, flipped, chain_start = link_scanlines(inner, inner_scan.line, max(link_um, follow_um))
+    # a connector clear of the region's rings lies inside the region, hence inside the region
+    # grown by the inset once the inset covers the offset's rounding to whole micrometres;
+    # GEOS decides the others (and all of them for an inset under 1 µm)
+    margin = CLEAR_MARGIN_UM if inset >= 1.0 else -1.0
+    ends, state = straight_links(inner, order, flipped, chain_start, c, s, link_um, scan.rot,
+                                 scan.ring_start, spacing_um, margin)  # fmt: skip
+    ok = state == LINK_CLEAR
+    check = np.flatnonzero(state == LINK_CHECK)
+    if len(check):
+        ok[check] = _covered(region, ends[check], inset)
+    arcs = anchors = None
+    if follow_um > 0:
+        boundary = _Boundary.of(inner_scan)
+        rest = (state != LINK_BREAK) & ~ok
+        if rest.any():
+            found, offsets, pts = boundary.paths(ends, rest, follow_um)
+            ok |= found
+            arcs = (offsets, pts)
+        anchors = boundary.anchors(inner, order, flipped, ok, c, s, link_um, 2.0 * inset)
+    return _assemble(inner, full, order, flipped, ok, seg[orphan], extend_um, c, s, arcs, anchors)
+
+
+def _covered(region: BaseGeometry, ends: np.ndarray, inset_um: float) -> np.ndarray:
+    """Whether the straight connectors ``ends`` (float64 (C, 4) x0, y0, x1, y1 µm) stay
+    inside ``region`` grown by ``inset_um`` (GEOS): bool (C,)."""
+    grown = pg.offset(region, inset_um)
+    shapely.prepare(grown)
+    return shapely.covered_by(shapely.linestrings(ends.reshape(-1, 2, 2)), grown)
 
 
 @dataclass(frozen=True, slots=True)
 class _Boundary:
-    """The rings of a region (µm) for walking along them: closed float64 (n + 1, 2) rings,
-    their cumulative lengths, and a tree to find the ring a point lies on."""
+    """The rings of a region (µm) to walk along, as ``ring_table`` makes them (the rings of
+    ``polygons.rings``: outlines counter-clockwise, holes clockwise, each from its lowest
+    vertex): closed rings concatenated ``xy`` (N, 2), ``start`` (R + 1,), cumulative lengths
+    ``cum`` and ``cum_s`` (N,) and bounding boxes ``box`` (R, 4)."""
 
-    rings: list[np.ndarray]
-    cums: list[np.ndarray]
-    lines: np.ndarray
-    tree: shapely.STRtree
+    xy: np.ndarray
+    start: np.ndarray
+    cum: np.ndarray
+    cum_s: np.ndarray
+    box: np.ndarray
 
     @classmethod
-    def of(cls, region: BaseGeometry) -> _Boundary:
-        rings = [np.vstack([loop, loop[:1]]).astype(np.float64) for loop, _ in pg.rings(region)]
-        cums = [np.r_[0.0, np.cumsum(np.hypot(*np.diff(r, axis=0).T))] for r in rings]
-        lines = np.array([shapely.LineString(r) for r in rings], dtype=object)
-        return cls(rings, cums, lines, shapely.STRtree(lines))
-
-    def locate(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Ring index and distance along it (µm) of each point (n, 2)."""
-        pts = shapely.points(xy)
-        ring_of = np.asarray(self.tree.query_nearest(pts, all_matches=False)[1], dtype=np.int64)
-        return ring_of, shapely.line_locate_point(self.lines[ring_of], pts)
-
-    def walk(self, r: int, start: float, length: float) -> np.ndarray:
-        """The ring's vertices strictly between ``start`` and ``start + length`` (backwards
-        when ``length`` < 0), in walking order, µm (k, 2)."""
-        cum = self.cums[r]
-        total = cum[-1]
-        ahead = ((cum[:-1] - start) if length >= 0 else (start - cum[:-1])) % total
-        sel = np.flatnonzero((ahead > 0) & (ahead < abs(length)))
-        return self.rings[r][:-1][sel[np.argsort(ahead[sel])]]
-
-    def point(self, r: int, at: float) -> np.ndarray:
-        """The point ``at`` µm along ring ``r`` (1, 2)."""
-        total = self.cums[r][-1]
-        g = shapely.line_interpolate_point(self.lines[r], at % total)
-        return shapely.get_coordinates(g)
+    def of(cls, scan: _Scan) -> _Boundary:
+        """From the rings of a scan."""
+        return cls(*ring_table(scan.xy, scan.ring_start, scan.is_hole))
 
     def paths(
-        self, pa: np.ndarray, pb: np.ndarray, which: np.ndarray, max_um: float
-    ) -> dict[int, np.ndarray]:
-        """For each index i in ``which``: the vertices strictly between ``pa[i]`` and ``pb[i]``
-        (both on one ring) the shorter way round, when that way is at most ``max_um`` long.
-        Returns {i: float64 (k, 2)}; pairs on different rings or too far apart are left out."""
-        if not self.rings:
-            return {}
-        ring_of, at = self.locate(np.concatenate([pa[which], pb[which]]))
-        k = len(which)
-        out: dict[int, np.ndarray] = {}
-        for j in range(k):
-            r = ring_of[j]
-            if ring_of[k + j] != r:
-                continue
-            total = self.cums[r][-1]
-            fwd = (at[k + j] - at[j]) % total
-            if min(fwd, total - fwd) > max_um:
-                continue
-            out[int(which[j])] = self.walk(r, at[j], fwd if fwd <= total - fwd else fwd - total)
-        return out
+        self, ends: np.ndarray, want: np.ndarray, max_um: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each pair ends[i] = (xa, ya, xb, yb) (float64 (K, 4) µm) with ``want[i]``: whether
+        a and b lie on one ring and the shorter way round between them is at most ``max_um``
+        long (bool (K,)), and the ring vertices strictly between them that way as CSR:
+        offsets int64 (K + 1,), points float64 (Q, 2) µm (``boundary_paths``)."""
+        b = self
+        return boundary_paths(b.xy, b.start, b.cum, b.cum_s, b.box, ends, want, max_um)
 
-
-def _anchors(
-    inner: np.ndarray,
-    order: np.ndarray,
-    flipped: np.ndarray,
-    ok: np.ndarray,
-    boundary: _Boundary,
-    c: float,
-    s: float,
-    max_um: float,
-    keep_off_um: float,
-) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
-    """Anchors for the free ends of the chains (PrusaSlicer's ``infill_anchor``): from the end,
-    along ``boundary`` (the connectors' path), up to ``max_um`` long and no closer than
-    ``keep_off_um`` to the next line end, whichever way leaves more room.
-
-    Returns ({position: points before its entry end}, {position: points after its exit end}),
-    µm unrotated, in print order."""
-    m = len(order)
-    if m == 0 or max_um <= 0:
-        return {}, {}
-    starts = np.flatnonzero(np.r_[True, ~ok])  # a chain starts here (its entry is free)
-    stops = np.flatnonzero(np.r_[~ok, True])  # a chain stops here (its exit is free)
-    pieces = inner[order]
-    # entry end: the left end unless the position runs right to left
-    entry = np.where(flipped[:, None], pieces[:, 2:4], pieces[:, 0:2])
-    exit_ = np.where(flipped[:, None], pieces[:, 0:2], pieces[:, 2:4])
-    free = _unrotate(np.concatenate([entry[starts], exit_[stops]]), c, s)
-    ends = _unrotate(np.concatenate([inner[:, 0:2], inner[:, 2:4]]), c, s)
-    if not boundary.rings:
-        return {}, {}
-    # only line ends near a free end can limit its anchor (along the ring is never shorter)
-    near = np.hypot(*(ends[None, :, :] - free[:, None, :]).transpose(2, 0, 1)).min(axis=0)
-    ends = ends[near <= max_um + keep_off_um + 1.0]
-    ring_f, at_f = boundary.locate(free)
-    ring_e, at_e = boundary.locate(ends)
-    made: list[np.ndarray | None] = []
-    for r, at in zip(ring_f, at_f, strict=True):
-        total = boundary.cums[r][-1]
-        others = at_e[ring_e == r]
-        ahead = (others - at) % total
-        ahead = ahead[(ahead > 1.0) & (ahead < total - 1.0)]  # not the end itself
-        room_fwd = (ahead.min() if len(ahead) else total) - keep_off_um
-        room_back = (total - ahead.max() if len(ahead) else total) - keep_off_um
-        length = min(max_um, max(room_fwd, room_back))
-        if length < keep_off_um:
-            made.append(None)
-            continue
-        step = length if room_fwd >= room_back else -length
-        made.append(np.vstack([boundary.walk(r, at, step), boundary.point(r, at + step)]))
-    n_in = len(starts)
-    before = {int(p): a[::-1] for p, a in zip(starts, made[:n_in], strict=True) if a is not None}
-    after = {int(p): a for p, a in zip(stops, made[n_in:], strict=True) if a is not None}
-    return before, after
+    def anchors(
+        self,
+        inner: np.ndarray,
+        order: np.ndarray,
+        flipped: np.ndarray,
+        ok: np.ndarray,
+        c: float,
+        s: float,
+        max_um: float,
+        keep_off_um: float,
+    ) -> tuple[_Runs, _Runs]:
+        """Anchors for the free ends of the chains (PrusaSlicer's ``infill_anchor``): from the
+        end, along these rings (the connectors' path), up to ``max_um`` long and no closer
+        than ``keep_off_um`` to the next line end, whichever way leaves more room
+        (``anchor_walks``). Returns (points before each position's entry end, points after
+        its exit end) as CSR per position, µm unrotated, walking away from the end."""
+        b = self
+        before_start, before, after_start, after = anchor_walks(
+            b.xy, b.start, b.cum, b.cum_s, b.box, inner, order, flipped, ok, c, s,
+            max_um, keep_off_um,
+        )  # fmt: skip
+        return (before_start, before), (after_start, after)
 
 
 def _assemble(
@@ -277,81 +241,33 @@ def _assemble(
     order: np.ndarray,
     flipped: np.ndarray,
     ok: np.ndarray,
-    arcs: dict[int, np.ndarray],
     loose: np.ndarray,
     extend_um: float,
     c: float,
     s: float,
-    anchors: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] = ({}, {}),
+    arcs: _Runs | None = None,
+    anchors: tuple[_Runs, _Runs] | None = None,
 ) -> list[tuple[np.ndarray, float]]:
     """Polylines (mm) and flow factors from chained pieces (rotated frame, µm).
 
     ``inner``/``full``: (S, 4) each piece's joined-end and free-end extents; ``order``,
     ``flipped`` from ``link_scanlines``; ``ok`` (len(order) - 1,) whether position p is
-    joined to p + 1, through the points ``arcs[p]`` (µm, unrotated) when given;
-    ``loose`` (L, 4): extra single lines (full extents); ``anchors`` from ``_anchors``
-    (an anchored end stops where a joined one does and runs on along the anchor)."""
-    m = len(order)
-    before, after = anchors
-    joined_in = np.zeros(m, dtype=bool)
-    joined_out = np.zeros(m, dtype=bool)
-    joined_in[1:] = ok
-    joined_out[:-1] = ok
-    inn = inner[order]
-    ful = full[order]
-    held_in = joined_in.copy()
-    held_in[list(before)] = True
-    held_out = joined_out.copy()
-    held_out[list(after)] = True
-    # a position runs from its entry end to its exit end; left end = x0 unless flipped
-    left_joined = np.where(flipped, held_out, held_in)
-    right_joined = np.where(flipped, held_in, held_out)
-    x_left = np.where(left_joined, inn[:, 0], ful[:, 0] - extend_um)
-    x_right = np.where(right_joined, inn[:, 2], ful[:, 2] + extend_um)
-    if len(loose):
-        x_left = np.r_[x_left, loose[:, 0] - extend_um]
-        x_right = np.r_[x_right, loose[:, 2] + extend_um]
-        flipped = np.r_[flipped, np.zeros(len(loose), bool)]
-        joined_out = np.r_[joined_out, np.zeros(len(loose), bool)]
-        ful = np.concatenate([ful, loose])
-        m += len(loose)
-    pts = np.empty((2 * m, 2))
-    pts[0::2, 0] = np.where(flipped, x_right, x_left)
-    pts[1::2, 0] = np.where(flipped, x_left, x_right)
-    pts[0::2, 1] = ful[:, 1]
-    pts[1::2, 1] = ful[:, 1]
-    pts = _unrotate(pts, c, s)
-    ends = np.flatnonzero(~joined_out)  # last position of each polyline
-    first = np.r_[0, ends[:-1] + 1]
-    plain = np.add.reduceat(ful[:, 2] - ful[:, 0], first)
-    # points to insert before point i: connectors, and a chain's exit anchor followed by the
-    # next chain's entry anchor
-    extra: dict[int, list[np.ndarray]] = {}
-    for p, pts_p in arcs.items():
-        extra.setdefault(2 * p + 2, []).append(pts_p)
-    for p, pts_p in after.items():
-        extra.setdefault(2 * p + 2, []).insert(0, pts_p)
-    for p, pts_p in before.items():
-        extra.setdefault(2 * p, []).append(pts_p)
-    grow = np.zeros(2 * m + 1, dtype=np.int64)
-    if extra:
-        at = np.array(sorted(extra), dtype=np.int64)
-        grow[at] = [sum(len(x) for x in extra[int(i)]) for i in at]
-        pieces = np.split(pts, at)
-        chunks = [pieces[0]]
-        for i, rest in zip(at, pieces[1:], strict=True):
-            chunks += [*extra[int(i)], rest]
-        pts = np.concatenate(chunks)
-    # index of point i after the insertions; a polyline includes its own anchors
-    new_at = np.arange(2 * m + 1) + np.cumsum(grow)
-    a_idx = new_at[2 * first] - np.array([len(before.get(int(p), ())) for p in first], np.int64)
-    b_idx = new_at[2 * ends + 1] + np.array([len(after.get(int(p), ())) for p in ends], np.int64)
-    step = np.r_[np.hypot(*np.diff(pts, axis=0).T), 0.0]
-    cum = np.r_[0.0, np.cumsum(step)]
-    length = cum[b_idx] - cum[a_idx]
-    factor = plain / np.maximum(length, 1e-9)
+    joined to p + 1, through the points of ``arcs`` for p (CSR, µm unrotated) when given;
+    ``loose`` (L, 4): extra single lines (full extents); ``anchors`` from
+    ``_Boundary.anchors`` (an anchored end stops where a joined one does and runs on along
+    the anchor). See ``assemble_lines``."""
+    none = (np.zeros(len(order) + 1, np.int64), np.zeros((0, 2)))
+    arc_start, arc_pts = none if arcs is None else arcs
+    (before_start, before), (after_start, after) = (none, none) if anchors is None else anchors
+    pts, line_start, first, widths, length = assemble_lines(
+        inner, full, order, flipped, ok, loose, extend_um, c, s,
+        arc_start, arc_pts, before_start, before, after_start, after,
+    )  # fmt: skip
+    plain = np.add.reduceat(widths, first)  # numpy's sum, to the last bit
+    factor = (plain / np.maximum(length, 1e-9)).tolist()
     mm = pts / pg.UM_PER_MM
-    return [(mm[a : b + 1], float(f)) for a, b, f in zip(a_idx, b_idx, factor, strict=True)]
+    bounds = line_start.tolist()
+    return [(mm[a:b], f) for a, b, f in zip(bounds[:-1], bounds[1:], factor, strict=True)]
 
 
 def pattern_paths(
