@@ -101,4 +101,31 @@ _register()
 
 
 def main() -> None:
-    cli(prog_name="fabthread")
+    """The console entry point: the ``cli`` group, then a quick exit when it succeeded."""
+    try:
+        cli(prog_name="fabthread")
+    except SystemExit as exc:
+        if exc.code in (0, None):
+            _exit_without_teardown()
+        raise
+
+
+def _exit_without_teardown() -> None:
+    """Exit 0 at once, skipping the interpreter's teardown (freeing every module and object:
+    50-70 ms after a slice, a tenth of slicing a small part), when nothing is left for it to
+    do: no other thread and no child process runs (their joins are the only exit handlers a
+    command leaves), and output and logs are flushed first. Otherwise return, for a normal
+    exit."""
+    import multiprocessing
+    import os
+    import threading
+
+    if threading.active_count() > 1 or multiprocessing.active_children():
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe (| head): the normal exit reports it as before
+        return
+    logging.shutdown()
+    os._exit(0)
