@@ -6,9 +6,10 @@ vertices run on Clipper2 (``clip``: integer coordinates, 2-5 times faster than G
 sections), and on GEOS with ``grid_size=1`` (snap-rounding to the micrometre grid) when
 GEOS calls Clipper2's result invalid (a ring touching itself: up to a quarter of the
 differences of a slice, no intersection so far). Smaller operands run on GEOS's
-floating-point overlay and offsets on GEOS buffers; both results are rounded back onto the
-grid and checked (``_snap``), snap-rounded by ``set_precision`` when rounding leaves them
-invalid. Unions snap-round.
+floating-point overlay, offsets of convex polygons on a numba kernel (``kernels/convex.py``)
+and other offsets on GEOS buffers; GEOS's results are rounded back onto the grid and checked
+(``_snap``), snap-rounded by ``set_precision`` when rounding leaves them invalid. Unions
+snap-round.
 
 Shapes: a "loop" is int64 (n, 2) micrometres without a repeated last point; a "region" is a
 shapely Polygon/MultiPolygon (or empty geometry).
@@ -29,6 +30,8 @@ from fabthread.geom.kernels.convex import convex_offset
 UM_PER_MM = 1000.0
 #: Mitre limit for offsets (multiples of the offset distance), as slicers use for perimeters.
 MITRE_LIMIT = 3.0
+#: Convex polygons up to this many vertices are offset by ``kernels.convex``.
+CONVEX_MAX_VERTICES = 64
 
 EMPTY = shapely.MultiPolygon()
 
@@ -119,8 +122,9 @@ def polygonal(geom: BaseGeometry) -> BaseGeometry:
 
 def _snap(geom: BaseGeometry) -> BaseGeometry:
     """``_clean`` for the output of a buffer: its coordinates rounded to whole micrometres
-    and repeated points dropped, kept when that leaves a valid geometry (all but 5 of the
-    21,600 offsets of a featuretype and a tray slice); otherwise snap-rounded by ``_clean``.
+    and repeated points dropped, kept when that leaves a valid geometry (nearly always: 5 of
+    the 21,600 offsets of a featuretype and a tray slice were not); otherwise snap-rounded by
+    ``_clean``.
     Rounding plus the validity check costs a fifth of ``set_precision``'s overlay, which had
     been a tenth of a slice's time."""
     snapped = shapely.remove_repeated_points(shapely.transform(geom, np.rint), 0.0)
@@ -138,10 +142,6 @@ def offset(region: BaseGeometry, delta_um: float) -> BaseGeometry:
         return fast
     grown = shapely.buffer(region, delta_um, join_style="mitre", mitre_limit=MITRE_LIMIT)
     return _snap(grown)
-
-
-#: Convex polygons up to this many vertices are offset by ``kernels.convex``.
-CONVEX_MAX_VERTICES = 64
 
 
 def _convex_offset(region: BaseGeometry, delta_um: float) -> BaseGeometry | None:
