@@ -125,7 +125,11 @@ def test_wkb_rings_and_polygons_round_trip() -> None:
     firsts = np.cumsum([0, *counts[:-1]])
     per_polygon = [rings[a : a + n] for a, n in zip(firsts, counts, strict=True)]
     assert shapely.equals(wkb.polygons(per_polygon), region)
-    pts, start = wkb.ring_arrays(region)
+    pts, start, is_hole = wkb.ring_arrays(region)
     assert start.tolist() == [0, *np.cumsum([len(r) for r in want]).tolist()]
     np.testing.assert_array_equal(pts, np.concatenate(want))
+    holes = [h for p in shapely.get_parts(region) for h in [False] + [True] * len(p.interiors)]
+    assert is_hole.tolist() == holes == [False, True, False]
+    with pytest.raises(TypeError, match="not a polygonal region"):
+        wkb.ring_arrays(shapely.LineString([(0, 0), (1, 1)]))
     assert wkb.polygons([]).is_empty

@@ -20,7 +20,6 @@ from fabthread.model.toolpath import EXTRUDING_KINDS, MoveKind, Toolpath
 from fabthread.slice import infill
 from fabthread.slice.cooling import layer_time_s
 from fabthread.slice.regions import spacing_mm
-from fabthread.slice.seams import concavity
 from fabthread.slice.sections import section_mesh
 from fabthread.slice.skins import bridge_angle
 from fabthread.slice.slicer import slice_part
@@ -179,12 +178,6 @@ def test_infill_lines_are_anchored_into_zigzags() -> None:
 
 
 # --- seams ---------------------------------------------------------------------------------
-
-
-def test_concavity_of_an_l_shape() -> None:
-    ell = np.array([[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]], dtype=float)  # CCW
-    c = concavity(ell)
-    assert c[3] == pytest.approx(math.pi / 2) and np.all(np.delete(c, 3) == 0)
 
 
 def _seams(tp: Toolpath) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,6 @@ from fabthread.slice.kernels.hatch import (
     rotated_scanlines,
     scanline_segments,
     straight_links,
-    wkb_rings,
 )
 from fabthread.slice.kernels.ring_walk import anchor_walks, boundary_paths, ring_table
 
@@ -48,9 +47,7 @@ def _region(rng: np.random.Generator) -> shapely.Geometry:
 def _scan(region: shapely.Geometry, angle: float) -> tuple[np.ndarray, ...]:
     a = math.radians(angle)
     c, s = math.cos(a), math.sin(a)
-    xy, ring_start, is_hole = wkb_rings(
-        np.frombuffer(shapely.to_wkb(region, byte_order=1), np.uint8)
-    )
+    xy, ring_start, is_hole = wkb.ring_arrays(region)
     seg, line, rot = rotated_scanlines(xy, ring_start, c, s, SPACING)
     return seg, line, rot, xy, ring_start, is_hole, c, s
 
@@ -59,22 +56,7 @@ def _unrotate(xy: np.ndarray, c: float, s: float) -> np.ndarray:
     return np.stack([c * xy[:, 0] - s * xy[:, 1], s * xy[:, 0] + c * xy[:, 1]], axis=1)
 
 
-# --- wkb_rings, rotated_scanlines, host_extents ---------------------------------------------
-
-
-@pytest.mark.parametrize("seed", range(4))
-def test_wkb_rings_matches_ring_arrays(seed: int) -> None:
-    region = _region(np.random.default_rng(700 + seed))
-    for geom in (region, shapely.get_parts(region)[0]):
-        xy, ring_start, is_hole = wkb_rings(
-            np.frombuffer(shapely.to_wkb(geom, byte_order=1), np.uint8)
-        )
-        twin_xy, twin_start = wkb.ring_arrays(geom)
-        assert np.array_equal(xy, twin_xy) and np.array_equal(ring_start, twin_start)
-        holes = [h for p in shapely.get_parts(geom) for h in [False] + [True] * len(p.interiors)]
-        assert is_hole.tolist() == holes
-    with pytest.raises(ValueError, match="polygonal"):
-        wkb_rings(np.frombuffer(shapely.to_wkb(shapely.LineString([(0, 0), (1, 1)])), np.uint8))
+# --- rotated_scanlines, host_extents ---------------------------------------------
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -286,9 +268,7 @@ def _chains(rng: np.random.Generator, region: shapely.Geometry, angle: float):
 @pytest.mark.parametrize("seed", range(4))
 def test_ring_table_matches_polygons_rings(seed: int) -> None:
     region = _region(np.random.default_rng(750 + seed))
-    xy, ring_start, is_hole = wkb_rings(
-        np.frombuffer(shapely.to_wkb(region, byte_order=1), np.uint8)
-    )
+    xy, ring_start, is_hole = wkb.ring_arrays(region)
     closed, start, cum, cum_s, box = ring_table(xy, ring_start, is_hole)
     twin = BoundaryTwin(region)
     got = [closed[start[r] : start[r + 1]] for r in range(len(start) - 1)]

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from fabthread.slice.kernels.seam import MODE_NEAREST, MODE_REAR, seam_index
-from fabthread.slice.seams import CORNER_BONUS_MM, concavity, seam_loop
+from fabthread.slice.seams import CORNER_BONUS_MM, seam_loop
+
+
+def concavity(xy: np.ndarray) -> np.ndarray:
+    """float64 (n,): the concave turn angle (radians, 0 for convex or straight) at each vertex
+    of the closed loop ``xy`` (n, 2) whose material lies on its left."""
+    prev = xy - np.roll(xy, 1, axis=0)
+    nxt = np.roll(xy, -1, axis=0) - xy
+    cross = prev[:, 0] * nxt[:, 1] - prev[:, 1] * nxt[:, 0]
+    dot = (prev * nxt).sum(axis=1)
+    return np.maximum(0.0, -np.arctan2(cross, dot))
+
+
+def test_concavity_of_an_l_shape() -> None:
+    ell = np.array([[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]], dtype=float)  # CCW
+    c = concavity(ell)
+    assert c[3] == pytest.approx(math.pi / 2) and np.all(np.delete(c, 3) == 0)
 
 
 def twin(xy: np.ndarray, targets: np.ndarray, mode: int, fresh: bool) -> int:

@@ -24,41 +24,49 @@ _COUNT = struct.Struct("<I")
 def rings(region: BaseGeometry) -> list[np.ndarray]:
     """Every ring of a (multi)polygon as float64 (n, 2) views without the closing point;
     TypeError for any other geometry."""
+    return _read(region, [])
+
+
+def _read(region: BaseGeometry, holes: list[bool]) -> list[np.ndarray]:
+    """``rings(region)``, and whether each is a hole appended to ``holes``."""
     buf = shapely.to_wkb(region, byte_order=1)
     _, kind, count = _HEAD.unpack_from(buf, 0)
     out: list[np.ndarray] = []
     if kind == _POLYGON:
-        _read_polygon(buf, 5, out)
+        _read_polygon(buf, 5, out, holes)
     elif kind == _MULTIPOLYGON:
         at = 9
         for _ in range(count):
-            at = _read_polygon(buf, at + 5, out)
+            at = _read_polygon(buf, at + 5, out, holes)
     else:
         raise TypeError(f"not a polygonal region: {region.geom_type}")
     return out
 
 
-def _read_polygon(buf: bytes, at: int, out: list[np.ndarray]) -> int:
-    """Append the rings of the WKB polygon whose ring count is at byte ``at``; returns the
-    offset just past it."""
+def _read_polygon(buf: bytes, at: int, out: list[np.ndarray], holes: list[bool]) -> int:
+    """Append the rings of the WKB polygon whose ring count is at byte ``at`` (and whether
+    each is a hole); returns the offset just past it."""
     (n_rings,) = _COUNT.unpack_from(buf, at)
     at += 4
-    for _ in range(n_rings):
+    for k in range(n_rings):
         (n,) = _COUNT.unpack_from(buf, at)
         out.append(np.frombuffer(buf, np.float64, 2 * n, at + 4).reshape(n, 2)[:-1])
+        holes.append(k > 0)
         at += 4 + 16 * n
     return at
 
 
-def ring_arrays(region: BaseGeometry) -> tuple[np.ndarray, np.ndarray]:
-    """(points float64 (P, 2), ring_start int64 (R + 1,)) of every ring, for kernels that
-    count crossings even-odd and so need no orientation."""
-    rs = rings(region)
+def ring_arrays(region: BaseGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(points float64 (P, 2), ring_start int64 (R + 1,), is_hole bool (R,)) of every ring,
+    in WKB order, for kernels (scan lines count crossings even-odd; ``ring_table`` orients
+    the rings by ``is_hole``). TypeError for a geometry that is not polygonal."""
+    holes: list[bool] = []
+    rs = _read(region, holes)
     if not rs:
-        return np.zeros((0, 2)), np.zeros(1, np.int64)
+        return np.zeros((0, 2)), np.zeros(1, np.int64), np.zeros(0, bool)
     start = np.zeros(len(rs) + 1, np.int64)
     np.cumsum([len(r) for r in rs], out=start[1:])
-    return np.concatenate(rs), start
+    return np.concatenate(rs), start, np.array(holes, dtype=bool)
 
 
 def polygons(shells_and_holes: Sequence[Sequence[np.ndarray]]) -> BaseGeometry:

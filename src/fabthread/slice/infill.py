@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fabthread.geom import polygons as pg
+from fabthread.geom import wkb
 from fabthread.slice.kernels.hatch import (
     LINK_BREAK,
     LINK_CHECK,
@@ -30,7 +31,6 @@ from fabthread.slice.kernels.hatch import (
     link_scanlines,
     rotated_scanlines,
     straight_links,
-    wkb_rings,
 )
 from fabthread.slice.kernels.ring_walk import anchor_walks, boundary_paths, ring_table
 
@@ -52,7 +52,7 @@ _Runs = tuple[np.ndarray, np.ndarray]
 class _Scan:
     """Scan-line segments of a region in the frame rotated by -angle (µm): ``seg`` float64
     (S, 4), ``line`` int64 (S,) their scan-line indices, ``c``, ``s`` cos and sin of the angle,
-    and the region's rings (``wkb_rings``): ``xy`` float64 (P, 2), the same rotated ``rot``,
+    and the region's rings (``wkb.ring_arrays``): ``xy`` float64 (P, 2), the same rotated ``rot``,
     ``ring_start`` int64 (R + 1,), ``is_hole`` bool (R,)."""
 
     seg: np.ndarray
@@ -71,9 +71,7 @@ def _rotated_segments(region: BaseGeometry, angle_deg: float, spacing_um: float)
     crossings even-odd."""
     a = math.radians(angle_deg)
     c, s = math.cos(a), math.sin(a)
-    xy, ring_start, is_hole = wkb_rings(
-        np.frombuffer(shapely.to_wkb(region, byte_order=1), np.uint8)
-    )
+    xy, ring_start, is_hole = wkb.ring_arrays(region)
     if len(xy) == 0:
         return _Scan(np.zeros((0, 4)), np.zeros(0, np.int64), c, s, xy, xy, ring_start, is_hole)
     seg, line, rot = rotated_scanlines(xy, ring_start, c, s, spacing_um)

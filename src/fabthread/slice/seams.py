@@ -4,7 +4,7 @@ A loop's material lies on its left (outlines counter-clockwise, holes clockwise)
 turn is a concave corner seen from outside: a seam there is hidden in the corner. Each vertex
 scores its distance to the target minus ``CORNER_BONUS_MM`` per radian of concave turn, so a
 sharp inner corner a little farther away wins over a point on a straight wall. The scores
-are computed by the numba kernel ``kernels/seam.py``; ``concavity`` is its numpy twin.
+are computed by the numba kernel ``kernels/seam.py``.
 """
 
 from __future__ import annotations
@@ -16,16 +16,6 @@ from fabthread.slice.kernels.seam import MODE_NEAREST, MODE_REAR, seam_index
 
 #: How much farther (mm) the seam may move for each radian of concave corner.
 CORNER_BONUS_MM = 1.5
-
-
-def concavity(xy: np.ndarray) -> np.ndarray:
-    """float64 (n,): the concave turn angle (radians, 0 for convex or straight) at each vertex
-    of the closed loop ``xy`` (n, 2) whose material lies on its left."""
-    prev = xy - np.roll(xy, 1, axis=0)
-    nxt = np.roll(xy, -1, axis=0) - xy
-    cross = prev[:, 0] * nxt[:, 1] - prev[:, 1] * nxt[:, 0]
-    dot = (prev * nxt).sum(axis=1)
-    return np.maximum(0.0, -np.arctan2(cross, dot))
 
 
 def seam_loop(

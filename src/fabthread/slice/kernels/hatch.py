@@ -1,5 +1,5 @@
 """Numba kernels of rectilinear fill (``slice.infill.hatch``), in the order it calls them:
-read a region's rings from its WKB, clip horizontal scan lines by them (even-odd) in the
+clip horizontal scan lines by them (even-odd) in the
 frame rotated so the fill direction is +x, find the full piece around each inner piece, chain
 the pieces into zig-zags, test straight connectors against the region's rings and assemble
 the polylines, rotated back. The walks along the rings (connectors around corners, anchors of
@@ -40,69 +40,6 @@ def _insertion_sort(a: np.ndarray) -> None:
             a[j + 1] = a[j]
             j -= 1
         a[j + 1] = v
-
-
-@helper
-def _u32(buf: np.ndarray, at: int) -> int:
-    """The little-endian uint32 at byte ``at`` of ``buf``."""
-    return int(
-        np.int64(buf[at])
-        | (np.int64(buf[at + 1]) << 8)
-        | (np.int64(buf[at + 2]) << 16)
-        | (np.int64(buf[at + 3]) << 24)
-    )
-
-
-@kernel(
-    "u1[:]",
-    returns="Tuple((f8[:, :], i8[:], b1[:]))",
-)
-def wkb_rings(wkb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The rings of a polygon or multipolygon read from its little-endian WKB
-    (``shapely.to_wkb(g, byte_order=1)`` as bytes, uint8 (B,)), as ``geom.wkb.ring_arrays``
-    reads them: ``points`` float64 (P, 2) without each ring's closing point, ``ring_start``
-    int64 (R + 1,), in WKB order (each polygon's outline, then its holes), and ``is_hole``
-    bool (R,). ValueError for any other geometry.
-    """
-    kind = _u32(wkb, 1)
-    if kind == 3:
-        n_polygons = 1
-        head = 0
-    elif kind == 6:
-        n_polygons = _u32(wkb, 5)
-        head = 9
-    else:
-        raise ValueError("not a polygonal region")
-    n_rings = 0
-    n_points = 0
-    at = head
-    for _ in range(n_polygons):
-        k = _u32(wkb, at + 5)
-        at += 9
-        n_rings += k
-        for _ in range(k):
-            n = _u32(wkb, at)
-            n_points += max(n - 1, 0)
-            at += 4 + 16 * n
-    ring_start = np.zeros(n_rings + 1, dtype=np.int64)
-    is_hole = np.ones(n_rings, dtype=np.bool_)
-    raw = np.empty(16 * n_points, dtype=np.uint8)  # the coordinates' bytes, aligned
-    r = 0
-    at = head
-    for _ in range(n_polygons):
-        k = _u32(wkb, at + 5)
-        at += 9
-        for q in range(k):
-            n = _u32(wkb, at)
-            size = 16 * max(n - 1, 0)
-            o = 16 * ring_start[r]
-            for b in range(size):
-                raw[o + b] = wkb[at + 4 + b]
-            is_hole[r] = q > 0
-            ring_start[r + 1] = ring_start[r] + max(n - 1, 0)
-            r += 1
-            at += 4 + 16 * n
-    return raw.view(np.float64).reshape(n_points, 2), ring_start, is_hole
 
 
 @kernel(
