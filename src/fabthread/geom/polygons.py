@@ -208,9 +208,20 @@ def simplify(region: BaseGeometry, tolerance_um: float) -> BaseGeometry:
     """Drop vertices that deviate less than ``tolerance_um`` (Douglas-Peucker, topology kept).
 
     Mesh sections carry one vertex per crossed triangle; a few micrometres of tolerance removes
-    most of them and makes every later offset and boolean much faster."""
+    most of them and makes every later offset and boolean much faster.
+
+    Plain Douglas-Peucker first: it keeps a subset of the vertices, so its result is already
+    on the grid. GEOS repairs a ring that it made cross itself by a zero buffer, which can
+    drop a lobe: the result is kept only when it is valid and its area differs from the
+    region's by no more than moving every edge by the tolerance can (perimeter ×
+    tolerance). Otherwise the topology-preserving simplifier is used, 10-15 times slower
+    (Benchy's 240 sections: 0.45 against 0.03 s, all of them kept)."""
     if region.is_empty or tolerance_um <= 0:
         return region
+    fast = shapely.simplify(region, tolerance_um, preserve_topology=False)
+    moved = abs(fast.area - region.area)
+    if not fast.is_empty and moved <= region.length * tolerance_um and shapely.is_valid(fast):
+        return polygonal(fast)
     return _clean_unless_on_grid(shapely.simplify(region, tolerance_um, preserve_topology=True))
 
 
