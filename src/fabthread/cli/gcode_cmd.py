@@ -44,7 +44,7 @@ def info(file: str, machine: str | None, material: str | None, as_json: bool) ->
     """
     from fabthread.gcode.estimate import GENERIC_LIMITS
     from fabthread.gcode.reader import read_gcode, retraction_count, summarize
-    from fabthread.pipeline import format_duration
+    from fabthread.slice_job import format_duration
 
     text = _read_text(Path(file))
     assumed: list[str] = []

@@ -6,8 +6,11 @@ usage), 3 internal error (a bug: rerun with -v for the traceback).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -16,7 +19,26 @@ from fabthread.errors import FabError, UserError
 
 
 class FabGroup(click.Group):
-    """A click group that turns fabthread errors into one line on stderr and an exit code."""
+    """A click group that turns fabthread errors into one line on stderr and an exit code.
+
+    ``lazy_commands``: command name -> "module:attribute" of commands imported only when
+    they run or a help page lists them, so that ``fabthread slice`` does not load the hub,
+    CAM and bundle code first."""
+
+    def __init__(
+        self, *args: Any, lazy_commands: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            module, attribute = self.lazy_commands[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -47,7 +69,28 @@ def _internal(ctx: click.Context, exc: BaseException) -> None:
     ctx.exit(3)
 
 
-@click.group(cls=FabGroup, context_settings={"help_option_names": ["-h", "--help"]})
+#: The commands, each imported when it runs.
+COMMANDS = {
+    "design": "fabthread.cli.design_cmd:design",
+    "check": "fabthread.cli.check_cmd:check",
+    "profile": "fabthread.cli.profile_cmd:profile",
+    "make": "fabthread.cli.order_cmd:make",
+    "demo": "fabthread.cli.order_cmd:demo",
+    "slice": "fabthread.cli.slice_cmd:slice_",
+    "cam": "fabthread.cli.cam_cmd:cam",
+    "gcode": "fabthread.cli.gcode_cmd:gcode",
+    "bundle": "fabthread.cli.bundle_cmd:bundle",
+    "hub": "fabthread.cli.hub_cmd:hub",
+    "route": "fabthread.cli.hub_cmd:route",
+    "order": "fabthread.cli.hub_cmd:order",
+}
+
+
+@click.group(
+    cls=FabGroup,
+    lazy_commands=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv: debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bars.")
 @click.version_option(version=__version__, prog_name="fabthread")
@@ -70,36 +113,6 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj["quiet"] = quiet
 
 
-def _register() -> None:
-    from fabthread.cli import (
-        bundle_cmd,
-        cam_cmd,
-        check_cmd,
-        design_cmd,
-        gcode_cmd,
-        hub_cmd,
-        order_cmd,
-        profile_cmd,
-        slice_cmd,
-    )
-
-    cli.add_command(design_cmd.design)
-    cli.add_command(check_cmd.check)
-    cli.add_command(profile_cmd.profile)
-    cli.add_command(order_cmd.make)
-    cli.add_command(order_cmd.demo)
-    cli.add_command(slice_cmd.slice_)
-    cli.add_command(cam_cmd.cam)
-    cli.add_command(gcode_cmd.gcode)
-    cli.add_command(bundle_cmd.bundle)
-    cli.add_command(hub_cmd.hub)
-    cli.add_command(hub_cmd.route)
-    cli.add_command(hub_cmd.order)
-
-
-_register()
-
-
 def main() -> None:
     """The console entry point: the ``cli`` group, then a quick exit when it succeeded."""
     try:
@@ -116,11 +129,14 @@ def _exit_without_teardown() -> None:
     do: no other thread and no child process runs (their joins are the only exit handlers a
     command leaves), and output and logs are flushed first. Otherwise return, for a normal
     exit."""
-    import multiprocessing
     import os
     import threading
 
-    if threading.active_count() > 1 or multiprocessing.active_children():
+    if threading.active_count() > 1:
+        return
+    # no pool ran if multiprocessing was never imported (and importing it costs 15-30 ms)
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None and multiprocessing.active_children():
         return
     try:
         sys.stdout.flush()

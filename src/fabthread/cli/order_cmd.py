@@ -11,7 +11,7 @@ from fabthread.cli.progress import progress_bar
 
 
 def _summary_row(bundle) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    from fabthread.pipeline import format_duration
+    from fabthread.slice_job import format_duration
 
     m = bundle.manifest
     est = m["estimate"]

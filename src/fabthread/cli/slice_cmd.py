@@ -70,7 +70,7 @@ def slice_(
     from dataclasses import asdict
 
     from fabthread.io_atomic import write_text_atomic
-    from fabthread.pipeline import format_duration, slice_mesh
+    from fabthread.slice_job import format_duration, slice_mesh
 
     if not Path(mesh).is_file():
         raise click.BadParameter(f"no such file: {mesh}", param_hint="MESH")

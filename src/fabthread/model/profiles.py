@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from fabthread.model.params import ParamValue, Process
+if TYPE_CHECKING:
+    from fabthread.model.params import ParamValue, Process
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fabthread.model._frozen import readonly
-from fabthread.model.params import Process
+
+if TYPE_CHECKING:
+    from fabthread.model.params import Process
 
 
 class MoveKind(IntEnum):

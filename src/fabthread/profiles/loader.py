@@ -12,14 +12,16 @@ import dataclasses
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fabthread.errors import ProfileError
-from fabthread.model.cam import StockMaterial, ToolLibrary, ToolSpec
 from fabthread.model.profiles import Dialect, MachineProfile, MaterialProfile
 from fabthread.paths import profiles_dir
-from fabthread.profiles import dialects, machines, materials, tools
+from fabthread.profiles import dialects, machines, materials
 from fabthread.profiles.tree import available, display, resolve
+
+if TYPE_CHECKING:  # CNC tooling: imported where it is loaded, not by every command
+    from fabthread.model.cam import StockMaterial, ToolLibrary, ToolSpec
 
 
 def _root(root: Path | str | None) -> Path:
@@ -68,6 +70,8 @@ def load_stock(id: str, root: Path | str | None = None) -> StockMaterial:  # noq
 
 def load_tool(id: str, root: Path | str | None = None) -> ToolSpec:  # noqa: A002
     """The cutting tool ``<root>/tools/<id>.toml``, validated (feeds per cnc material)."""
+    from fabthread.profiles import tools
+
     base = _root(root)
     res = resolve(base, "tools", id, tools.check_file, "tool")
     return tools.build_tool(res, base)
@@ -78,6 +82,8 @@ def load_tools(
 ) -> ToolLibrary:
     """A tool library of ``ids`` (default: every tool in ``<root>/tools/``); tool numbers must
     be unique."""
+    from fabthread.profiles import tools
+
     base = _root(root)
     chosen = list(ids) if ids is not None else available(base / "tools")
     return tools.check_library([load_tool(i, base) for i in chosen])

@@ -26,10 +26,9 @@ CNC stock and laser sheet add (``build_stock`` -> ``fabthread.model.cam.StockMat
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fabthread.errors import ProfileError
-from fabthread.model.cam import LaserSetting, StockMaterial
 from fabthread.model.profiles import Color, MaterialProfile, Retraction
 from fabthread.profiles.schema import (
     INHERITS,
@@ -44,6 +43,9 @@ from fabthread.profiles.schema import (
     pos,
 )
 from fabthread.profiles.tree import Resolved, check_process_keys
+
+if TYPE_CHECKING:
+    from fabthread.model.cam import StockMaterial
 
 COLOR_NAME = r"[a-z][a-z0-9_]{0,47}"
 COLOR_HEX = r"#[0-9A-Fa-f]{6}"
@@ -179,6 +181,8 @@ def _colors(res: Resolved) -> tuple[Color, ...]:
 
 def build_stock(res: Resolved) -> StockMaterial:
     """The CNC/laser view of a resolved material file (call after ``build_material``)."""
+    from fabthread.model.cam import LaserSetting, StockMaterial  # not needed for filament
+
     data = res.data
     process = data["process"]
     if process == "fdm":

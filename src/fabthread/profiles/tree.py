@@ -14,11 +14,13 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fabthread.errors import ProfileError
-from fabthread.model.params import Process
 from fabthread.profiles.schema import BASE_PATTERN, ID_PATTERN
+
+if TYPE_CHECKING:
+    from fabthread.model.params import Process
 
 Origins = dict[str, str]  # dotted key -> display path of the file that set it
 

@@ -8,11 +8,9 @@ into moves, drop retractions that stay inside an island's infill, and slow down 
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,7 +161,9 @@ def slice_part(
 def _can_fork() -> bool:
     """Fork shares the job without pickling it; forking a process that runs other threads
     can deadlock, so then (and where fork does not exist) everything runs here."""
-    return "fork" in mp.get_all_start_methods() and threading.active_count() == 1
+    import multiprocessing  # here: a part sliced in this process does not import it
+
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _map_chunks(
@@ -176,11 +176,14 @@ def _map_chunks(
     _SHARED = shared
     try:
         if workers > 1 and _can_fork():
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             # np.unique imports numpy.ma on first use (15-80 ms): import it once before the
             # fork rather than in every worker
             import numpy.ma  # noqa: F401
 
-            ctx = mp.get_context("fork")
+            ctx = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
                 yield from pool.map(fn, chunks)
         else:
