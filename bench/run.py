@@ -264,7 +264,7 @@ def analyse(gcode_path: Path, part: Any) -> dict[str, Any]:
 
 
 def inproc(jobs: list[dict[str, Any]], home: Path, numba_cache: Path, reps: int) -> list[Any]:
-    """Time ``pipeline.slice_mesh`` in a fresh worker process (this file, --inproc)."""
+    """Time ``slice_job.slice_mesh`` in a fresh worker process (this file, --inproc)."""
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "jobs.json"
         spec.write_text(json.dumps({"jobs": jobs, "reps": reps}))
@@ -287,7 +287,7 @@ def inproc_worker(spec_path: str) -> None:
     t0 = time.perf_counter()
     for module in SLICE_IMPORTS:
         importlib.import_module(module)
-    from fabthread.pipeline import slice_mesh
+    from fabthread.slice_job import slice_mesh
 
     import_s = time.perf_counter() - t0
     results = []
@@ -699,7 +699,9 @@ def main() -> None:
 #: What a `fabthread slice` run imports before it slices (the CLI imports lazily).
 SLICE_IMPORTS = (
     "fabthread.cli.main",
-    "fabthread.pipeline",
+    "fabthread.cli.slice_cmd",
+    "fabthread.slice_job",
+    "fabthread.profiles",
     "fabthread.geom.mesh_io",
     "fabthread.slice.slicer",
     "fabthread.gcode.emit",
