@@ -307,6 +307,19 @@ def test_copies_print_every_copy_with_one_skirt() -> None:
     assert np.all(tp.object_id[skirt] == -1) and np.all(tp.layer[skirt] == 0)
 
 
+@pytest.mark.parametrize("n_layers", [0, 1, 47, 48, 49, 79, 96, 97, 100, 172, 1778])
+def test_layer_chunks_are_even_and_balanced(n_layers: int) -> None:
+    from fabthread.slice.slicer import CHUNK_LAYERS, layer_chunks
+
+    chunks = layer_chunks(n_layers)
+    covered = [li for a, b in chunks for li in range(a, b)]
+    assert covered == list(range(n_layers))  # every layer once, in order
+    sizes = [b - a for a, b in chunks]
+    assert all(0 < size <= CHUNK_LAYERS for size in sizes)
+    if n_layers > CHUNK_LAYERS:  # two workers get the same number of equal chunks
+        assert len(chunks) % 2 == 0 and max(sizes) - min(sizes) <= 1
+
+
 def test_output_does_not_depend_on_workers(monkeypatch: pytest.MonkeyPatch) -> None:
     from fabthread.slice import slicer
 

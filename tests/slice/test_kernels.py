@@ -485,3 +485,25 @@ def test_link_scanlines_matches_twin(seed: int) -> None:
     assert got[0].tolist() == twin[0]
     assert got[1].tolist() == twin[1]
     assert got[2].tolist() == twin[2]
+
+
+def test_section_regions_carry_no_fixed_precision_model() -> None:
+    """A section repaired by snap-rounding (a loop crossing itself) must come out with
+    floating precision: GEOS erodes a region with its fixed precision model differently,
+    and a region sent to a worker process as WKB loses it, so the slice depended on the
+    number of workers (one Benchy layer did)."""
+    import pickle
+
+    import shapely
+
+    from fabthread.geom import polygons as pg
+    from fabthread.slice.sections import section_region
+
+    # a figure eight: the loop crosses itself, so the region is repaired and snap-rounded
+    eight = np.array([[0, 0], [20_000, 10_001], [20_000, 0], [0, 10_000]], dtype=np.int64)
+    square = np.array([[40_000, 0], [50_000, 0], [50_000, 7_333], [40_000, 7_333]])
+    region = section_region([eight, square.astype(np.int64)], [])
+    assert shapely.get_precision(region) == 0.0
+    back = pickle.loads(pickle.dumps(region))
+    for d in (200.0, 450.0, 1_000.0):
+        assert shapely.equals_exact(pg.shrink(region, d), pg.shrink(back, d), 0)

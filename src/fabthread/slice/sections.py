@@ -169,7 +169,14 @@ def section_region(
     """The region of one plane's loops and open chains (from ``section_loops``)."""
     loops = closed + (stitch_chains(open_) if open_ else [])
     # normalized (canonical ring starts and order) so equal sections compare equal exactly
-    return shapely.normalize(pg.simplify(pg.from_loops(loops), resolution_um))
+    region = shapely.normalize(pg.simplify(pg.from_loops(loops), resolution_um))
+    if shapely.get_precision(region) != 0.0:
+        # a region that a snap-rounding repair left with GEOS's fixed precision model:
+        # GEOS erodes such a one differently, and a region sent to another process (as
+        # WKB) arrives without it, so the output depended on the number of workers (one
+        # Benchy layer). Same coordinates, floating precision:
+        region = shapely.from_wkb(shapely.to_wkb(region))
+    return region
 
 
 def layer_planes(part: Part, settings: SliceSettings) -> tuple[np.ndarray, np.ndarray]:
