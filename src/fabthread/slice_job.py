@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from fabthread.model.toolpath import Toolpath
 
 Progress = Callable[[int, int], None]
-log = logging.getLogger("fabthread.pipeline")
+log = logging.getLogger("fabthread.slice_job")
 
 #: Largest distance of a fitted G2/G3 arc from the polyline it replaces (when arc_fitting).
 ARC_TOLERANCE_MM = 0.02

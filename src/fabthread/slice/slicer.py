@@ -139,31 +139,31 @@ def slice_part(
     workers = max(1, min(workers, MAX_WORKERS, len(chunks)))
     lo, hi = part.bounds_mm
     corner = np.array([[lo[0], hi[1]]])  # rear-left: where aligned seams start
-    rows: list[tuple] = []
-    if workers > 1 and _can_fork() and not s.supports:
+    fork = workers > 1 and _can_fork()
+    if fork and not s.supports:
         # one pool: each worker makes the regions its chunk reads (a few layers around it
         # are made twice) instead of a first pool making every region and sending them
         # back (idler_riser: 60 of 710 ms between the two pools)
         job = _Job(
             tops, heights, None, None, s, corner, tuple(copies), retract_min_travel_mm, loops
         )
-        for out in _map_chunks(_chunk_in_worker, chunks, workers, job):
-            rows.extend(out)
-            if progress is not None:
-                progress(len(rows), n_layers)
-        names = tuple(copy_names(len(copies))) if copies else (part.name,)
-        return assemble_toolpath(rows, tops, heights, names, color_changes(tops, s))
-    # 1. the region of every layer (the regions travel back pickled: small next to the work)
-    outlines = [g for out in _map_chunks(_regions_in_worker, chunks, workers, loops) for g in out]
-    # 2. supports (they need every layer), then the layers chunk by chunk
-    supports = None
-    if s.supports:
-        supports = plan_supports(
-            outlines, tops, heights, angle_deg=s.support_angle_deg,
-            line_width_mm=s.extrusion_width_mm,
-        )  # fmt: skip
-    job = _Job(tops, heights, outlines, supports, s, corner, tuple(copies), retract_min_travel_mm)
-    if workers > 1 and _can_fork():
+    else:
+        # 1. the region of every layer (they travel back pickled: small next to the work)
+        outlines = [
+            g for out in _map_chunks(_regions_in_worker, chunks, workers, loops) for g in out
+        ]
+        # 2. supports (they need every layer), then the layers chunk by chunk
+        supports = None
+        if s.supports:
+            supports = plan_supports(
+                outlines, tops, heights, angle_deg=s.support_angle_deg,
+                line_width_mm=s.extrusion_width_mm,
+            )  # fmt: skip
+        job = _Job(
+            tops, heights, outlines, supports, s, corner, tuple(copies), retract_min_travel_mm
+        )
+    rows: list[tuple] = []
+    if fork:
         for out in _map_chunks(_chunk_in_worker, chunks, workers, job):
             rows.extend(out)
             if progress is not None:
