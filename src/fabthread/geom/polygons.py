@@ -6,10 +6,11 @@ vertices run on Clipper2 (``clip``: integer coordinates, 2-5 times faster than G
 sections), and on GEOS with ``grid_size=1`` (snap-rounding to the micrometre grid) when
 GEOS calls Clipper2's result invalid (a ring touching itself: up to a quarter of the
 differences of a slice, no intersection so far). Smaller operands run on GEOS's
-floating-point overlay, offsets of convex polygons on a numba kernel (``kernels/convex.py``)
-and other offsets on GEOS buffers; GEOS's results are rounded back onto the grid and checked
-(``_snap``), snap-rounded by ``set_precision`` when rounding leaves them invalid. Unions
-snap-round.
+floating-point overlay. Offsets run on a numba kernel where GEOS's buffer would return its
+raw offset curves (``kernels/offset.py``: two thirds of a slice's offsets, the same polygons
+as GEOS's), on GEOS's buffer otherwise. GEOS's results are rounded back onto the grid and
+checked (``_snap``), snap-rounded by ``set_precision`` when rounding leaves them invalid.
+Unions snap-round.
 
 Shapes: a "loop" is int64 (n, 2) micrometres without a repeated last point; a "region" is a
 shapely Polygon/MultiPolygon (or empty geometry).
@@ -24,14 +25,11 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from fabthread.geom import clip
-from fabthread.geom.kernels import convex
-from fabthread.geom.kernels.convex import convex_offset
+from fabthread.geom.kernels import offset as offset_kernel
 
 UM_PER_MM = 1000.0
 #: Mitre limit for offsets (multiples of the offset distance), as slicers use for perimeters.
 MITRE_LIMIT = 3.0
-#: Convex polygons up to this many vertices are offset by ``kernels.convex``.
-CONVEX_MAX_VERTICES = 64
 
 EMPTY = shapely.MultiPolygon()
 
@@ -137,25 +135,26 @@ def offset(region: BaseGeometry, delta_um: float) -> BaseGeometry:
     """Grow (delta > 0) or shrink (delta < 0) ``region`` by ``delta_um``, mitre joins."""
     if region.is_empty:
         return EMPTY
-    fast = _convex_offset(region, delta_um)
+    fast = _raw_offset(region, delta_um)
     if fast is not None:
         return fast
     grown = shapely.buffer(region, delta_um, join_style="mitre", mitre_limit=MITRE_LIMIT)
     return _snap(grown)
 
 
-def _convex_offset(region: BaseGeometry, delta_um: float) -> BaseGeometry | None:
-    """``offset`` of a convex polygon without holes by the ``convex_offset`` kernel (15,900
-    of the 17,500 offsets of a tray slice), in GEOS's own layout (clockwise, from the moved
-    first vertex), already on the grid and valid. None for any other region, or where the
-    kernel defers to GEOS (an edge vanishes, a mitre is cut)."""
-    if region.geom_type != "Polygon" or shapely.get_num_interior_rings(region):
+def _raw_offset(region: BaseGeometry, delta_um: float) -> BaseGeometry | None:
+    """``offset`` by the ``polygon_offset`` kernel where GEOS's buffer would return its raw
+    offset curves, in GEOS's layout and already on the grid; None where GEOS has to
+    decide."""
+    status, blob = offset_kernel.polygon_offset(
+        shapely.get_coordinates(region),
+        region.geom_type == "MultiPolygon",
+        float(delta_um),
+        MITRE_LIMIT,
+    )
+    if status != offset_kernel.OK:
         return None
-    ring = shapely.get_coordinates(region)
-    if len(ring) > CONVEX_MAX_VERTICES:
-        return None
-    status, out = convex_offset(ring, float(delta_um), MITRE_LIMIT)
-    return shapely.polygons(out) if status == convex.OK else None
+    return shapely.from_wkb(blob.tobytes())
 
 
 def shrink(region: BaseGeometry, delta_um: float) -> BaseGeometry:
