@@ -25,6 +25,11 @@ NOT_FOR_SLICING = (
     "fabthread.cli.bundle_cmd",
     "fabthread.cli.cam_cmd",
     "fabthread.cli.design_cmd",
+    # the worker processes are forked by slice.workers, not a multiprocessing pool, and
+    # nothing calls the np.unique that imports numpy.ma (8-20 ms each)
+    "multiprocessing",
+    "concurrent.futures",
+    "numpy.ma",
 )
 
 SCRIPT = """
@@ -40,7 +45,8 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 def test_slice_command_imports_only_what_slicing_needs(tmp_path: Path) -> None:
     mesh = tmp_path / "cube.stl"
-    trimesh.creation.box(extents=(10, 10, 2)).export(mesh)
+    # 70 layers: sliced in worker processes
+    trimesh.creation.box(extents=(10, 10, 14)).export(mesh)
     args = [
         "-q",
         "slice",

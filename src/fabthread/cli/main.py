@@ -134,7 +134,8 @@ def _exit_without_teardown() -> None:
 
     if threading.active_count() > 1:
         return
-    # no pool ran if multiprocessing was never imported (and importing it costs 15-30 ms)
+    # no multiprocessing child ran if it was never imported (slicing forks its own workers,
+    # slice.workers, and reaps them before it returns)
     multiprocessing = sys.modules.get("multiprocessing")
     if multiprocessing is not None and multiprocessing.active_children():
         return

@@ -239,9 +239,10 @@ def _check_indices(tp: Toolpath, machine: MachineProfile, dialect: Dialect) -> N
     if len(tp) and (tp.layer.min() < 0 or tp.layer.max() >= n_layers):
         i = int(np.flatnonzero((tp.layer < 0) | (tp.layer >= n_layers))[0])
         raise GcodeError(f"move {i}: layer {int(tp.layer[i])} is not in 0..{n_layers - 1}")
-    present = set(np.unique(tp.layer).tolist())
+    present = np.zeros(max(n_layers, 0), dtype=bool)
+    present[tp.layer] = True
     for layer, color in tp.color_changes:
-        if layer not in present:
+        if not (0 <= layer < n_layers and present[layer]):
             raise GcodeError(
                 f"color change to {color} before layer {layer}: the toolpath has no moves on "
                 f"that layer (layers 0..{n_layers - 1})"

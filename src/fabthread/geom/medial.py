@@ -246,7 +246,7 @@ def _long_axes(pieces: np.ndarray, rects: np.ndarray, which: np.ndarray, rings: 
     length = shapely.length(parts)
     best = [
         cand[np.argmax(length[cand])]  # the first of equally long parts
-        for cand in (np.flatnonzero(part_idx == k) for k in np.unique(part_idx))
+        for cand in (np.flatnonzero(part_idx == k) for k in sorted(set(part_idx.tolist())))
     ]
     if not best:
         return out

@@ -152,7 +152,7 @@ def keep_needed_retractions(
         moves = route_travels(moves, cand[same], src[same], plans, sp, opts)
     elif same.any():
         retract = retract.copy()
-        for ii in np.unique(src[same]):
+        for ii in sorted(set(src[same].tolist())):  # (np.unique would import numpy.ma)
             rows = cand[same & (src == ii)]
             region = plans[ii].fill
             if region.is_empty:
@@ -194,7 +194,7 @@ def route_travels(
     xy, retract = moves[0], moves[4].copy()
     clearance = WALL_DEPTH_WIDTHS * opts.width_mm
     vias: dict[int, np.ndarray] = {}
-    for ii in np.unique(owner):
+    for ii in sorted(set(owner.tolist())):
         sel = rows[owner == ii]
         plan = plans[ii]
         loops = plan.loops[min(1, len(plan.loops) - 1)] if plan.loops else ()

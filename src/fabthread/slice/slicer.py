@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -46,6 +45,7 @@ from fabthread.slice.seams import seam_loop
 from fabthread.slice.sections import layer_planes, section_loops, section_region
 from fabthread.slice.skins import Skins, classify_skins
 from fabthread.slice.supports import plan_supports, support_lines_mm
+from fabthread.slice.workers import can_fork, fork_map
 
 Progress = Callable[[int, int], None]
 
@@ -97,7 +97,7 @@ class _Layers:
     below: list[BaseGeometry]
 
 
-#: What forked workers read (the section loops, then the job), set before the pool starts.
+#: What forked workers read (the section loops, then the job), set before they are forked.
 _SHARED: object = None
 
 
@@ -139,7 +139,7 @@ def slice_part(
     workers = max(1, min(workers, MAX_WORKERS, len(chunks)))
     lo, hi = part.bounds_mm
     corner = np.array([[lo[0], hi[1]]])  # rear-left: where aligned seams start
-    fork = workers > 1 and _can_fork()
+    fork = workers > 1 and can_fork()
     if fork and not s.supports:
         # one pool: each worker makes the regions its chunk reads (a few layers around it
         # are made twice) instead of a first pool making every region and sending them
@@ -189,14 +189,6 @@ def layer_chunks(n_layers: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
-def _can_fork() -> bool:
-    """Fork shares the job without pickling it; forking a process that runs other threads
-    can deadlock, so then (and where fork does not exist) everything runs here."""
-    import multiprocessing  # here: a part sliced in this process does not import it
-
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-
-
 def _map_chunks(
     fn: Callable[[tuple[int, int]], list], chunks: list[tuple[int, int]], workers: int,
     shared: object,
@@ -206,20 +198,7 @@ def _map_chunks(
     global _SHARED
     _SHARED = shared
     try:
-        if workers > 1 and _can_fork():
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # np.unique imports numpy.ma on first use (15-80 ms): import it once before the
-            # fork rather than in every worker
-            import numpy.ma  # noqa: F401
-
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                yield from pool.map(fn, chunks)
-        else:
-            for chunk in chunks:
-                yield fn(chunk)
+        yield from fork_map(fn, chunks, workers)
     finally:
         _SHARED = None
 

@@ -1,0 +1,165 @@
+"""``fork_map``: a function over a list in forked worker processes, results in order.
+
+What the slicer needs from a process pool and no more: the children are forked from the
+calling process (they see its memory as it was, so the work needs no pickling on the way in),
+take the next item from a pipe as they finish the last (balanced however uneven the items),
+and send each result back pickled through a pipe of their own. Compared with
+``concurrent.futures.ProcessPoolExecutor`` on fork, nothing is imported (multiprocessing and
+concurrent.futures cost 8-15 ms of every start-up), no management thread runs, and the first
+item starts 1-2 ms after the call instead of 8-20 ms (measured on the 79-layer idler_riser).
+
+A child that raises sends its exception back and the call re-raises it; a child that dies
+without a word (killed, out of memory) is reported as an ``InternalError``. The children
+are gone when the call returns or raises (also on KeyboardInterrupt).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+import struct
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from fabthread.errors import InternalError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_INDEX = struct.Struct("<i")  # an item's index in the task pipe (4 bytes: atomic reads)
+_HEAD = struct.Struct("<iQ")  # a result's index (-1: an error) and pickled length
+
+
+def can_fork() -> bool:
+    """Whether forking is possible and safe: the platform has fork, and no other thread runs
+    (a forked child of a threaded process can deadlock on a lock another thread held)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def fork_map(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
+    """``fn(item)`` for every item, yielded in the order of ``items``, computed in
+    ``workers`` forked processes (here, one after the other, when ``workers`` <= 1 or
+    ``can_fork()`` says no)."""
+    if workers <= 1 or len(items) <= 1 or not can_fork():
+        for item in items:
+            yield fn(item)
+        return
+    workers = min(workers, len(items))
+    task_r, task_w = os.pipe()
+    os.write(task_w, b"".join(_INDEX.pack(i) for i in range(len(items))))
+    os.close(task_w)  # the children stop at end of file
+    children: dict[int, int] = {}  # result pipe -> pid
+    try:
+        for _ in range(workers):
+            res_r, res_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                os.close(res_r)
+                _child(fn, items, task_r, res_w)
+            os.close(res_w)
+            children[res_r] = pid
+        os.close(task_r)
+        task_r = -1
+        yield from _collect(children, len(items))
+    finally:
+        if task_r >= 0:
+            os.close(task_r)
+        for fd, pid in children.items():
+            try:
+                os.kill(pid, signal.SIGKILL)  # a no-op for a child that has exited
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            os.close(fd)
+
+
+def _collect(children: dict[int, int], count: int) -> Iterator[Any]:
+    """The results from the children's pipes, in item order."""
+    readers = {fd: _Reader() for fd in children}
+    done: dict[int, Any] = {}
+    next_index = 0
+    while next_index < count:
+        if not readers:
+            raise InternalError(
+                f"slicing worker processes ended with {count - next_index} of {count} "
+                "chunks unsent (killed, or out of memory?)"
+            )
+        ready, _, _ = select.select(list(readers), [], [])
+        for fd in ready:
+            data = os.read(fd, 1 << 20)
+            if not data:  # the child has exited
+                del readers[fd]
+                continue
+            for index, payload in readers[fd].feed(data):
+                if index < 0:
+                    raise payload  # the child's exception
+                done[index] = payload
+        while next_index in done:
+            yield done.pop(next_index)
+            next_index += 1
+
+
+class _Reader:
+    """Splits a child's result stream into (index, object) messages."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def feed(self, data: bytes) -> list[tuple[int, Any]]:
+        self.buf += data
+        out: list[tuple[int, Any]] = []
+        while len(self.buf) >= _HEAD.size:
+            index, size = _HEAD.unpack_from(self.buf)
+            end = _HEAD.size + size
+            if len(self.buf) < end:
+                break
+            out.append((index, pickle.loads(self.buf[_HEAD.size : end])))
+            del self.buf[:end]
+        return out
+
+
+def _child(fn: Callable[[Any], Any], items: Sequence[Any], task_r: int, res_w: int) -> None:
+    """Run items from the task pipe until it is empty, each result (or the first exception,
+    with the child's traceback as a note) written to ``res_w``; then leave at once (no exit
+    handlers, no teardown: the parent's state is not the child's to clean up)."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # the parent handles Ctrl-C
+        while True:
+            raw = os.read(task_r, _INDEX.size)
+            if len(raw) < _INDEX.size:
+                break
+            (index,) = _INDEX.unpack(raw)
+            try:
+                payload = pickle.dumps(fn(items[index]), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as exc:  # noqa: BLE001 - sent to the parent to raise
+                _write_all(res_w, _error(exc))
+                break
+            _write_all(res_w, _HEAD.pack(index, len(payload)))
+            _write_all(res_w, payload)
+    except BaseException:  # noqa: BLE001 - the parent sees the pipe close early
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _error(exc: BaseException) -> bytes:
+    """The message that hands ``exc`` to the parent (an ``InternalError`` naming it when it
+    does not pickle)."""
+    import traceback
+
+    exc.add_note("in a slicing worker process:\n" + "".join(traceback.format_exception(exc)))
+    try:
+        payload = pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - an exception that does not pickle
+        payload = pickle.dumps(InternalError(f"in a slicing worker: {type(exc).__name__}: {exc}"))
+    return _HEAD.pack(-1, len(payload)) + payload
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]

@@ -1,0 +1,83 @@
+"""fork_map: results in order from forked children, errors raised here, nothing left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from fabthread.errors import InternalError
+from fabthread.slice.workers import can_fork, fork_map
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+
+
+def _square_slowly(x: int) -> tuple[int, int]:
+    time.sleep(0.002 * (x % 3))  # uneven items finish out of order
+    return x * x, os.getpid()
+
+
+def test_results_come_in_order_from_several_children() -> None:
+    out = list(fork_map(_square_slowly, list(range(40)), 3))
+    assert [v for v, _ in out] == [x * x for x in range(40)]
+    pids = {pid for _, pid in out}
+    assert os.getpid() not in pids and 1 < len(pids) <= 3
+
+
+def test_large_results_pass_the_pipe() -> None:
+    out = list(fork_map(lambda n: b"x" * n, [3_000_000, 10, 2_000_000], 2))
+    assert [len(b) for b in out] == [3_000_000, 10, 2_000_000]
+
+
+def _fail_on_five(x: int) -> int:
+    if x == 5:
+        raise ValueError(f"bad item {x}")
+    return x
+
+
+def test_a_childs_exception_is_raised_here_with_its_traceback() -> None:
+    with pytest.raises(ValueError, match="bad item 5") as info:
+        list(fork_map(_fail_on_five, list(range(10)), 2))
+    assert any("in a slicing worker process" in note for note in info.value.__notes__)
+    _no_children_left()
+
+
+def _die(x: int) -> int:
+    if x == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+def test_a_child_that_dies_is_an_internal_error() -> None:
+    with pytest.raises(InternalError, match="unsent"):
+        list(fork_map(_die, [0, 1, 2, 3], 2))
+    _no_children_left()
+
+
+def test_runs_here_with_one_worker_or_other_threads() -> None:
+    assert [v for v, pid in fork_map(_square_slowly, [1, 2], 1) if pid == os.getpid()] == [1, 4]
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not can_fork()
+        out = list(fork_map(_square_slowly, [1, 2, 3], 2))
+        assert {pid for _, pid in out} == {os.getpid()}
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_stopping_early_reaps_the_children() -> None:
+    it = fork_map(_square_slowly, list(range(50)), 2)
+    assert next(it)[0] == 0
+    it.close()  # the caller stops reading (an exception upstream, Ctrl-C)
+    _no_children_left()
+
+
+def _no_children_left() -> None:
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
