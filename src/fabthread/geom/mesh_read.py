@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import io
 import re
-import xml.etree.ElementTree as ET
-import zipfile
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fabthread.errors import MeshError
+
+if TYPE_CHECKING:  # imported where a 3MF is read: an STL slice need not load them (4 ms)
+    import xml.etree.ElementTree as ET
+    import zipfile
 
 _STL_HEADER_BYTES = 84
 _STL_RECORD = np.dtype([("normal", "<f4", (3,)), ("vertices", "<f4", (3, 3)), ("attr", "<u2")])
@@ -230,6 +233,8 @@ class _Model:
         self.data = data
         self.spans: list[tuple[int, int]] = []
         stripped = self._cut_meshes()
+        import xml.etree.ElementTree as ET
+
         try:
             root = ET.fromstring(stripped)
         except ET.ParseError as exc:
@@ -311,6 +316,8 @@ def read_3mf(data: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
     parts via the production extension's ``p:path``). An object placed twice is emitted
     twice. A transform that mirrors (negative determinant) has its triangles reversed so
     they keep facing out."""
+    import zipfile
+
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -369,6 +376,8 @@ def read_3mf(data: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _read_member(archive: zipfile.ZipFile, member: str, where: str) -> bytes:
+    import zipfile
+
     try:
         return archive.read(member)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
@@ -377,6 +386,8 @@ def _read_member(archive: zipfile.ZipFile, member: str, where: str) -> bytes:
 
 def _root_model_name(archive: zipfile.ZipFile, names: dict[str, str], where: str) -> str:
     """The model part the package's root relationship points at (else 3D/3dmodel.model)."""
+    import xml.etree.ElementTree as ET
+
     rels = next((n for k, n in names.items() if k.lower() == "_rels/.rels"), None)
     if rels is not None:
         try:
