@@ -104,3 +104,22 @@ def test_every_kernel_module_is_built_ahead_of_time() -> None:
         if "@kernel(" in p.read_text(encoding="utf-8")
     }
     assert found and found <= set(AOT_MODULES), sorted(found - set(AOT_MODULES))
+
+
+def test_kernel_groups_are_built_modules() -> None:
+    for group in jit.KERNEL_GROUPS:
+        assert set(group) <= set(AOT_MODULES)
+
+
+@pytest.mark.skipif(not BUILT, reason="AOT kernels not built (make kernels)")
+def test_a_stale_member_makes_its_whole_group_jit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The offset kernels compile in the ring helpers: when either source is edited after
+    the build, both modules run JIT (an AOT offset kernel would hold the old helpers; a JIT
+    one needs JIT helpers)."""
+    helpers, users = jit.KERNEL_GROUPS[0][:2]
+    fresh = jit.aot_fresh.__wrapped__  # not the cached verdict
+    assert fresh(helpers) and fresh(users)
+    real = jit.source_sha256
+    monkeypatch.setattr(jit, "source_sha256", lambda m: "edited" if m == users else real(m))
+    assert not fresh(helpers) and not fresh(users)
+    assert fresh(SECTION)  # other modules stay AOT

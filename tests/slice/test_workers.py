@@ -38,11 +38,27 @@ def _fail_on_five(x: int) -> int:
     return x
 
 
-def test_a_childs_exception_is_raised_here_with_its_traceback() -> None:
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The pids fork_map forks (to check they are reaped)."""
+    pids: list[int] = []
+    real = os.fork
+
+    def fork() -> int:
+        pid = real()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return pids
+
+
+def test_a_childs_exception_is_raised_here_with_its_traceback(forked: list[int]) -> None:
     with pytest.raises(ValueError, match="bad item 5") as info:
         list(fork_map(_fail_on_five, list(range(10)), 2))
     assert any("in a slicing worker process" in note for note in info.value.__notes__)
-    _no_children_left()
+    _reaped(forked)
 
 
 def _die(x: int) -> int:
@@ -51,10 +67,10 @@ def _die(x: int) -> int:
     return x
 
 
-def test_a_child_that_dies_is_an_internal_error() -> None:
+def test_a_child_that_dies_is_an_internal_error(forked: list[int]) -> None:
     with pytest.raises(InternalError, match="unsent"):
         list(fork_map(_die, [0, 1, 2, 3], 2))
-    _no_children_left()
+    _reaped(forked)
 
 
 def test_runs_here_with_one_worker_or_other_threads() -> None:
@@ -71,13 +87,15 @@ def test_runs_here_with_one_worker_or_other_threads() -> None:
         t.join()
 
 
-def test_stopping_early_reaps_the_children() -> None:
+def test_stopping_early_reaps_the_children(forked: list[int]) -> None:
     it = fork_map(_square_slowly, list(range(50)), 2)
     assert next(it)[0] == 0
     it.close()  # the caller stops reading (an exception upstream, Ctrl-C)
-    _no_children_left()
+    _reaped(forked)
 
 
-def _no_children_left() -> None:
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)
+def _reaped(pids: list[int]) -> None:
+    assert len(pids) == 2
+    for pid in pids:
+        with pytest.raises(ChildProcessError):  # no such child (any more)
+            os.waitpid(pid, os.WNOHANG)

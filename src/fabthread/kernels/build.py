@@ -33,6 +33,7 @@ AOT_MODULES = (
     "fabthread.geom.kernels.components",
     "fabthread.geom.kernels.xml_scan",
     "fabthread.geom.kernels.medial",
+    "fabthread.geom.kernels.rings",
     "fabthread.geom.kernels.offset",
 )
 

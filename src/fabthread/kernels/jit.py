@@ -107,13 +107,27 @@ def _aot_module() -> Any:
     return _aot
 
 
+#: Kernel modules whose kernels compile in helpers of the others: the AOT build of each is
+#: fresh only while all of their sources are unchanged (a stale one runs JIT, and calls the
+#: others' helpers, which must then be JIT dispatchers too).
+KERNEL_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("fabthread.geom.kernels.rings", "fabthread.geom.kernels.offset"),
+)
+
+
+def _group(module: str) -> tuple[str, ...]:
+    return next((g for g in KERNEL_GROUPS if module in g), (module,))
+
+
 @functools.cache
 def aot_fresh(module: str) -> bool:
-    """Whether the AOT build holds the current source of ``module``."""
+    """Whether the AOT build holds the current source of ``module`` (and of the modules it
+    shares helpers with, ``KERNEL_GROUPS``)."""
     if os.environ.get(BUILDING_ENV) or os.environ.get(MODE_ENV, "auto") == "jit":
         return False
     data = _manifest()
-    ok = data is not None and data.get("files", {}).get(module) == source_sha256(module)
+    files = data.get("files", {}) if data is not None else {}
+    ok = data is not None and all(files.get(m) == source_sha256(m) for m in _group(module))
     if ok:
         try:
             _aot_module()

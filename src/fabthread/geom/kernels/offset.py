@@ -32,6 +32,16 @@ import math
 
 import numpy as np
 
+from fabthread.geom.kernels.rings import (
+    dist,
+    inside,
+    orientation,
+    point_segment,
+    polygons_wkb,
+    rings_apart,
+    segments_cross,
+    signed_area2,
+)
 from fabthread.kernels.jit import helper, kernel
 
 #: ``polygon_offset`` status codes: OK, or why GEOS has to decide.
@@ -48,42 +58,6 @@ _SIMPLIFY_FACTOR = 0.01
 _SEPARATION_FACTOR = 1.0e-3
 _VERTEX_SNAP_FACTOR = 1.0e-6
 _SAMPLES = 10
-#: Edges from which the crossing test sorts them by x first (below, all pairs are tried).
-_SORT_EDGES = 48
-
-
-@helper
-def _orientation(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> int:
-    """+1 when c lies left of a->b (counter-clockwise turn a, b, c), -1 right, 0 on the line."""
-    det = (bx - ax) * (cy - by) - (by - ay) * (cx - bx)
-    if det > 0.0:
-        return 1
-    if det < 0.0:
-        return -1
-    return 0
-
-
-@helper
-def _dist(ax: float, ay: float, bx: float, by: float) -> float:
-    """Distance of two points, computed as GEOS computes it."""
-    dx = ax - bx
-    dy = ay - by
-    return math.sqrt(dx * dx + dy * dy)
-
-
-@helper
-def _point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
-    """Distance of p from the segment a-b (GEOS's ``Distance::pointToSegment``)."""
-    if ax == bx and ay == by:
-        return _dist(px, py, ax, ay)
-    len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay)
-    r = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len2
-    if r <= 0.0:
-        return _dist(px, py, ax, ay)
-    if r >= 1.0:
-        return _dist(px, py, bx, by)
-    s = ((ay - py) * (bx - ax) - (ax - px) * (by - ay)) / len2
-    return abs(s) * math.sqrt(len2)
 
 
 @helper
@@ -102,15 +76,15 @@ def _deletable(c: np.ndarray, i0: int, i1: int, i2: int, tol: float, turn: int) 
     x0, y0 = c[i0, 0], c[i0, 1]
     x1, y1 = c[i1, 0], c[i1, 1]
     x2, y2 = c[i2, 0], c[i2, 1]
-    if _orientation(x0, y0, x1, y1, x2, y2) != turn:
+    if orientation(x0, y0, x1, y1, x2, y2) != turn:
         return False
-    if not _point_segment(x1, y1, x0, y0, x2, y2) < tol:
+    if not point_segment(x1, y1, x0, y0, x2, y2) < tol:
         return False
     inc = (i2 - i0) // _SAMPLES
     if inc <= 0:
         inc = 1
     for i in range(i0, i2, inc):
-        if not _point_segment(x1, y1, x0, y0, c[i, 0], c[i, 1]) < tol:
+        if not point_segment(x1, y1, x0, y0, c[i, 0], c[i, 1]) < tol:
             return False
     return True
 
@@ -187,37 +161,6 @@ def _line_meet(
 
 
 @helper
-def _segments_cross(
-    p1x: float, p1y: float, p2x: float, p2y: float,
-    q1x: float, q1y: float, q2x: float, q2y: float,
-) -> bool:  # fmt: skip
-    """Whether the closed segments p1-p2 and q1-q2 have a point in common."""
-    if max(p1x, p2x) < min(q1x, q2x) or max(q1x, q2x) < min(p1x, p2x):
-        return False
-    if max(p1y, p2y) < min(q1y, q2y) or max(q1y, q2y) < min(p1y, p2y):
-        return False
-    o1 = _orientation(p1x, p1y, p2x, p2y, q1x, q1y)
-    o2 = _orientation(p1x, p1y, p2x, p2y, q2x, q2y)
-    o3 = _orientation(q1x, q1y, q2x, q2y, p1x, p1y)
-    o4 = _orientation(q1x, q1y, q2x, q2y, p2x, p2y)
-    if o1 * o2 < 0 and o3 * o4 < 0:
-        return True
-    # touching or collinear: an end point on the other segment (boxes overlap already)
-    if o1 == 0 and _within_box(q1x, q1y, p1x, p1y, p2x, p2y):
-        return True
-    if o2 == 0 and _within_box(q2x, q2y, p1x, p1y, p2x, p2y):
-        return True
-    if o3 == 0 and _within_box(p1x, p1y, q1x, q1y, q2x, q2y):
-        return True
-    return o4 == 0 and _within_box(p2x, p2y, q1x, q1y, q2x, q2y)
-
-
-@helper
-def _within_box(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> bool:
-    return min(ax, bx) <= px <= max(ax, bx) and min(ay, by) <= py <= max(ay, by)
-
-
-@helper
 def _ring_curve(
     c: np.ndarray, n1: int, side: int, d: float, mitre_limit: float, out: np.ndarray,
     src: np.ndarray,
@@ -246,21 +189,21 @@ def _ring_curve(
         # the moved edge s0-s1 is the one computed for s1-s2 a step before
         a0x, a0y, a1x, a1y = b0x, b0y, b1x, b1y
         b0x, b0y, b1x, b1y = _offset_point(s1x, s1y, s2x, s2y, side, d)
-        turn = _orientation(s0x, s0y, s1x, s1y, s2x, s2y)
+        turn = orientation(s0x, s0y, s1x, s1y, s2x, s2y)
         if turn == 0:
             # collinear: nothing to add if the line goes on, a reversal GEOS caps
             if (s1x - s0x) * (s2x - s1x) + (s1y - s0y) * (s2y - s1y) < 0.0:
                 return -1
             continue
         outside = (turn == -1 and side == _LEFT) or (turn == 1 and side == _RIGHT)
-        near = _dist(a1x, a1y, b0x, b0y) < d * _SEPARATION_FACTOR
+        near = dist(a1x, a1y, b0x, b0y) < d * _SEPARATION_FACTOR
         if outside and near:  # almost parallel: the end of the first moved edge
             qx, qy = a1x, a1y
         elif outside:
             qx, qy, ok = _line_meet(a0x, a0y, a1x, a1y, b0x, b0y, b1x, b1y)
-            if not ok or _dist(qx, qy, s1x, s1y) > mitre_limit * d:
+            if not ok or dist(qx, qy, s1x, s1y) > mitre_limit * d:
                 return -1  # GEOS bevels or cuts the mitre
-        elif _segments_cross(a0x, a0y, a1x, a1y, b0x, b0y, b1x, b1y):
+        elif segments_cross(a0x, a0y, a1x, a1y, b0x, b0y, b1x, b1y):
             qx, qy, ok = _line_meet(a0x, a0y, a1x, a1y, b0x, b0y, b1x, b1y)
             if not ok:
                 return -1
@@ -268,23 +211,13 @@ def _ring_curve(
             qx, qy = a1x, a1y
         else:
             return -1  # GEOS closes the corner through the vertex
-        if count > 0 and _dist(qx, qy, out[count - 1, 0], out[count - 1, 1]) < min_gap:
+        if count > 0 and dist(qx, qy, out[count - 1, 0], out[count - 1, 1]) < min_gap:
             continue
         out[count, 0] = qx
         out[count, 1] = qy
         src[count] = corner
         count += 1
     return count
-
-
-@helper
-def _signed_area2(xy: np.ndarray, a: int, b: int) -> float:
-    """Twice the signed area of the ring ``xy[a:b]`` (open), > 0 counter-clockwise."""
-    s = 0.0
-    for i in range(a, b):
-        j = i + 1 if i + 1 < b else a
-        s += xy[i, 0] * xy[j, 1] - xy[j, 0] * xy[i, 1]
-    return s
 
 
 @helper
@@ -299,33 +232,18 @@ def _eroded(xy: np.ndarray, a: int, b: int, d: float, erodable: bool) -> bool:
         ax, ay = xy[a, 0], xy[a, 1]
         bx, by = xy[a + 1, 0], xy[a + 1, 1]
         cx, cy = xy[a + 2, 0], xy[a + 2, 1]
-        la = _dist(bx, by, cx, cy)
-        lb = _dist(ax, ay, cx, cy)
-        lc = _dist(ax, ay, bx, by)
+        la = dist(bx, by, cx, cy)
+        lb = dist(ax, ay, cx, cy)
+        lc = dist(ax, ay, bx, by)
         per = la + lb + lc
         ix = (la * ax + lb * bx + lc * cx) / per
         iy = (la * ay + lb * by + lc * cy) / per
-        return _point_segment(ix, iy, ax, ay, bx, by) < d
+        return point_segment(ix, iy, ax, ay, bx, by) < d
     if not erodable:
         return False
     w = xy[a:b, 0].max() - xy[a:b, 0].min()
     h = xy[a:b, 1].max() - xy[a:b, 1].min()
     return 2.0 * d > min(w, h)
-
-
-@helper
-def _inside(px: float, py: float, xy: np.ndarray, a: int, b: int) -> bool:
-    """Whether p lies inside the ring ``xy[a:b]`` (open; p is not on it)."""
-    inside = False
-    j = b - 1
-    for i in range(a, b):
-        yi, yj = xy[i, 1], xy[j, 1]
-        if (yi > py) != (yj > py):
-            x = xy[i, 0] + (py - yi) * (xy[j, 0] - xy[i, 0]) / (yj - yi)
-            if x > px:
-                inside = not inside
-        j = i
-    return inside
 
 
 @helper
@@ -337,64 +255,6 @@ def _after(a: int, b: int, right: np.ndarray, x0: np.ndarray, y0: np.ndarray) ->
     if x0[a] != x0[b]:
         return x0[a] > x0[b]
     return y0[a] > y0[b]
-
-
-@helper
-def _rings_apart(xy: np.ndarray, start: np.ndarray) -> bool:
-    """Whether no two edges of the (open) rings ``xy[start[r]:start[r + 1]]`` meet, but
-    neighbours in a ring at their shared vertex (a sweep over the edges sorted by x)."""
-    n_rings = start.shape[0] - 1
-    e = start[n_rings]
-    ring = np.empty(e, dtype=np.int64)
-    nxt = np.empty(e, dtype=np.int64)
-    lo = np.empty(e)
-    for r in range(n_rings):
-        for i in range(start[r], start[r + 1]):
-            ring[i] = r
-            nxt[i] = i + 1 if i + 1 < start[r + 1] else start[r]
-            lo[i] = min(xy[i, 0], xy[nxt[i], 0])
-    order = np.argsort(lo) if e > _SORT_EDGES else np.arange(e)
-    for oi in range(e):
-        i = order[oi]
-        ax, ay = xy[i, 0], xy[i, 1]
-        bx, by = xy[nxt[i], 0], xy[nxt[i], 1]
-        hi = max(ax, bx)
-        for oj in range(oi + 1, e):
-            j = order[oj]
-            if lo[j] > hi:
-                if e > _SORT_EDGES:
-                    break
-                continue
-            cx, cy = xy[j, 0], xy[j, 1]
-            ex, ey = xy[nxt[j], 0], xy[nxt[j], 1]
-            if ring[i] == ring[j] and (nxt[i] == j or nxt[j] == i):
-                # neighbours share a vertex; they may not fold back onto each other
-                if nxt[i] == j:
-                    ux, uy, vx, vy = bx - ax, by - ay, ex - cx, ey - cy
-                else:
-                    ux, uy, vx, vy = ex - cx, ey - cy, bx - ax, by - ay
-                if ux * vy - uy * vx == 0.0 and ux * vx + uy * vy < 0.0:
-                    return False
-                if nxt[nxt[i]] == i:  # a two-edge ring
-                    return False
-                continue
-            if _segments_cross(ax, ay, bx, by, cx, cy, ex, ey):
-                return False
-    return True
-
-
-@helper
-def _put_u32(buf: np.ndarray, at: int, value: int) -> int:
-    for i in range(4):
-        buf[at + i] = (value >> (8 * i)) & 255
-    return at + 4
-
-
-@helper
-def _put_head(buf: np.ndarray, at: int, kind: int, count: int) -> int:
-    buf[at] = 1  # little endian
-    at = _put_u32(buf, at + 1, kind)
-    return _put_u32(buf, at, count)
 
 
 @helper
@@ -419,10 +279,10 @@ def _split_rings(coords: np.ndarray, multi: bool, start: np.ndarray, hole: np.nd
             is_hole = r > 0
         else:
             x, y = coords[i, 0], coords[i, 1]
-            is_hole = _inside(x, y, coords, start[shell], start[shell] + _ring_len(start, shell))
+            is_hole = inside(x, y, coords, start[shell], start[shell] + _ring_len(start, shell))
             if is_hole:
                 for h in range(shell + 1, r):
-                    if _inside(x, y, coords, start[h], start[h] + _ring_len(start, h)):
+                    if inside(x, y, coords, start[h], start[h] + _ring_len(start, h)):
                         is_hole = False
                         break
         hole[r] = is_hole
@@ -501,7 +361,7 @@ def polygon_offset(
                 continue
         if m < 3:
             return TURNED, none
-        area2 = _signed_area2(coords, a, b)
+        area2 = signed_area2(coords, a, b)
         if area2 == 0.0:
             return TURNED, none
         ccw = area2 > 0.0
@@ -540,7 +400,7 @@ def polygon_offset(
             fy = simp[src[j], 1] - simp[src[i], 1]
             if ex * fx + ey * fy <= 0.0:
                 return TURNED, none
-        if (_signed_area2(buf, 0, count) > 0.0) != ccw:
+        if (signed_area2(buf, 0, count) > 0.0) != ccw:
             return TURNED, none
         # GEOS's layout: shells clockwise, holes counter-clockwise, from the first point
         flip = ccw != hole
@@ -556,7 +416,7 @@ def polygon_offset(
         k += 1
         out_start[k] = q
     starts = out_start[: k + 1]
-    if k > 0 and not _rings_apart(out, starts):
+    if k > 0 and not rings_apart(out, starts):
         return CROSSING, none
     # every hole inside its own shell and no other hole of it; a grown shell in no other
     # polygon (a shrunk one stays inside its own, apart from the others)
@@ -564,20 +424,20 @@ def polygon_offset(
         px, py = out[starts[r], 0], out[starts[r], 1]
         if out_hole[r]:
             s = out_shell[r]
-            if not _inside(px, py, out, starts[s], starts[s + 1]):
+            if not inside(px, py, out, starts[s], starts[s + 1]):
                 return NESTING, none
             for h in range(s + 1, k):
                 if h != r and out_hole[h] and out_shell[h] == s:
-                    if _inside(px, py, out, starts[h], starts[h + 1]):
+                    if inside(px, py, out, starts[h], starts[h + 1]):
                         return NESTING, none
         elif grow:
             for s in range(k):
-                if s == r or out_hole[s] or not _inside(px, py, out, starts[s], starts[s + 1]):
+                if s == r or out_hole[s] or not inside(px, py, out, starts[s], starts[s + 1]):
                     continue
                 in_hole = False
                 for h in range(s + 1, k):
                     if out_hole[h] and out_shell[h] == s:
-                        if _inside(px, py, out, starts[h], starts[h + 1]):
+                        if inside(px, py, out, starts[h], starts[h + 1]):
                             in_hole = True
                 if not in_hole:
                     return NESTING, none
@@ -592,44 +452,15 @@ def polygon_offset(
             order[j + 1] = order[j]
             j -= 1
         order[j + 1] = r
-    n_polys = 0
-    for r in range(k):
-        if not out_hole[r]:
-            n_polys += 1
-    size = 9 if n_polys != 1 else 0
-    for r in range(k):
-        size += (9 if not out_hole[r] else 0) + 4 + 16 * (starts[r + 1] - starts[r] + 1)
-    wkb = np.empty(size, dtype=np.uint8)
-    flat = np.empty(2 * (q + k))
-    raw = flat.view(np.uint8)
-    at = 0
-    if n_polys != 1:
-        at = _put_head(wkb, 0, 6, n_polys)  # MultiPolygon (empty for none)
-    w = 0
+    seq = np.empty(k, dtype=np.int64)
+    n = 0
     for oi in range(k):
         s = order[oi]
         if out_hole[s]:
             continue
-        n_ring = 1
-        for h in range(k):
-            if out_hole[h] and out_shell[h] == s:
-                n_ring += 1
-        at = _put_head(wkb, at, 3, n_ring)  # Polygon
         for oj in range(oi, k):
             r = order[oj]
-            if r != s and (not out_hole[r] or out_shell[r] != s):
-                continue
-            n = starts[r + 1] - starts[r]
-            at = _put_u32(wkb, at, n + 1)
-            w0 = w
-            for i in range(starts[r], starts[r + 1]):
-                flat[2 * w] = out[i, 0]
-                flat[2 * w + 1] = out[i, 1]
-                w += 1
-            flat[2 * w] = out[starts[r], 0]
-            flat[2 * w + 1] = out[starts[r], 1]
-            w += 1
-            nb = 16 * (w - w0)
-            wkb[at : at + nb] = raw[16 * w0 : 16 * w]
-            at += nb
-    return OK, wkb
+            if r == s or (out_hole[r] and out_shell[r] == s):
+                seq[n] = r
+                n += 1
+    return OK, polygons_wkb(out, starts, out_hole[:k], seq)

@@ -1,0 +1,342 @@
+"""Numba helpers and kernels for polygon rings in whole units: orientation, crossings,
+containment, writing WKB, and the two conversions around Clipper2's booleans (``clip``).
+
+Shared by ``offset`` (its kernels compile these helpers in: ``jit.KERNEL_GROUPS`` keeps the
+two modules' builds fresh together). Coordinates are whole micrometres held as float64, so
+orientations and crossings of input or rounded points are exact.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fabthread.kernels.jit import helper, kernel
+
+
+@helper
+def orientation(ax: float, ay: float, bx: float, by: float, cx: float, cy: float) -> int:
+    """+1 when c lies left of a->b (counter-clockwise turn a, b, c), -1 right, 0 on the line."""
+    det = (bx - ax) * (cy - by) - (by - ay) * (cx - bx)
+    if det > 0.0:
+        return 1
+    if det < 0.0:
+        return -1
+    return 0
+
+
+@helper
+def dist(ax: float, ay: float, bx: float, by: float) -> float:
+    """Distance of two points, computed as GEOS computes it."""
+    dx = ax - bx
+    dy = ay - by
+    return math.sqrt(dx * dx + dy * dy)
+
+
+@helper
+def point_segment(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
+    """Distance of p from the segment a-b (GEOS's ``Distance::pointToSegment``)."""
+    if ax == bx and ay == by:
+        return dist(px, py, ax, ay)
+    len2 = (bx - ax) * (bx - ax) + (by - ay) * (by - ay)
+    r = ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / len2
+    if r <= 0.0:
+        return dist(px, py, ax, ay)
+    if r >= 1.0:
+        return dist(px, py, bx, by)
+    s = ((ay - py) * (bx - ax) - (ax - px) * (by - ay)) / len2
+    return abs(s) * math.sqrt(len2)
+
+
+@helper
+def segments_cross(
+    p1x: float, p1y: float, p2x: float, p2y: float,
+    q1x: float, q1y: float, q2x: float, q2y: float,
+) -> bool:  # fmt: skip
+    """Whether the closed segments p1-p2 and q1-q2 have a point in common."""
+    if max(p1x, p2x) < min(q1x, q2x) or max(q1x, q2x) < min(p1x, p2x):
+        return False
+    if max(p1y, p2y) < min(q1y, q2y) or max(q1y, q2y) < min(p1y, p2y):
+        return False
+    o1 = orientation(p1x, p1y, p2x, p2y, q1x, q1y)
+    o2 = orientation(p1x, p1y, p2x, p2y, q2x, q2y)
+    o3 = orientation(q1x, q1y, q2x, q2y, p1x, p1y)
+    o4 = orientation(q1x, q1y, q2x, q2y, p2x, p2y)
+    if o1 * o2 < 0 and o3 * o4 < 0:
+        return True
+    # touching or collinear: an end point on the other segment (boxes overlap already)
+    if o1 == 0 and within_box(q1x, q1y, p1x, p1y, p2x, p2y):
+        return True
+    if o2 == 0 and within_box(q2x, q2y, p1x, p1y, p2x, p2y):
+        return True
+    if o3 == 0 and within_box(p1x, p1y, q1x, q1y, q2x, q2y):
+        return True
+    return o4 == 0 and within_box(p2x, p2y, q1x, q1y, q2x, q2y)
+
+
+@helper
+def within_box(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> bool:
+    return min(ax, bx) <= px <= max(ax, bx) and min(ay, by) <= py <= max(ay, by)
+
+
+@helper
+def signed_area2(xy: np.ndarray, a: int, b: int) -> float:
+    """Twice the signed area of the ring ``xy[a:b]`` (open), > 0 counter-clockwise."""
+    s = 0.0
+    for i in range(a, b):
+        j = i + 1 if i + 1 < b else a
+        s += xy[i, 0] * xy[j, 1] - xy[j, 0] * xy[i, 1]
+    return s
+
+
+@helper
+def inside(px: float, py: float, xy: np.ndarray, a: int, b: int) -> bool:
+    """Whether p lies inside the ring ``xy[a:b]`` (open; p is not on it)."""
+    odd = False
+    j = b - 1
+    for i in range(a, b):
+        yi, yj = xy[i, 1], xy[j, 1]
+        if (yi > py) != (yj > py):
+            x = xy[i, 0] + (py - yi) * (xy[j, 0] - xy[i, 0]) / (yj - yi)
+            if x > px:
+                odd = not odd
+        j = i
+    return odd
+
+
+#: Grid cells per side per square root of the edge count (a cell holds a few edges).
+_CELLS_PER_ROOT_EDGE = 1.0
+
+
+@helper
+def _cell(v: float, v0: float, per_unit: float, g: int) -> int:
+    c = int((v - v0) * per_unit)
+    return min(max(c, 0), g - 1)
+
+
+@helper
+def rings_apart(xy: np.ndarray, start: np.ndarray) -> bool:
+    """Whether no two edges of the (open) rings ``xy[start[r]:start[r + 1]]`` meet, but
+    neighbours in a ring at their shared vertex. The edges are binned by their boxes on a
+    grid of about one cell per edge; each pair whose boxes overlap is tested once, in the
+    cell holding the lower left corner of their boxes' overlap."""
+    n_rings = start.shape[0] - 1
+    e = start[n_rings]
+    if e == 0:
+        return True
+    nxt = np.empty(e, dtype=np.int64)
+    first = np.empty(e, dtype=np.int64)
+    for r in range(n_rings):
+        for i in range(start[r], start[r + 1]):
+            nxt[i] = i + 1 if i + 1 < start[r + 1] else start[r]
+            first[i] = start[r]
+    lo = np.empty((e, 2))
+    hi = np.empty((e, 2))
+    for i in range(e):
+        for k in range(2):
+            lo[i, k] = min(xy[i, k], xy[nxt[i], k])
+            hi[i, k] = max(xy[i, k], xy[nxt[i], k])
+    x0, y0 = lo[:, 0].min(), lo[:, 1].min()
+    g = max(1, int(math.sqrt(e) * _CELLS_PER_ROOT_EDGE))
+    sx = 1.0 / max((hi[:, 0].max() - x0) / g, 1.0)  # cells per unit
+    sy = 1.0 / max((hi[:, 1].max() - y0) / g, 1.0)
+    span = np.empty((e, 4), dtype=np.int64)  # cell columns and rows of each edge's box
+    count = np.zeros(g * g + 1, dtype=np.int64)
+    for i in range(e):
+        c0, c1 = _cell(lo[i, 0], x0, sx, g), _cell(hi[i, 0], x0, sx, g)
+        r0, r1 = _cell(lo[i, 1], y0, sy, g), _cell(hi[i, 1], y0, sy, g)
+        span[i, 0], span[i, 1], span[i, 2], span[i, 3] = c0, c1, r0, r1
+        for cy in range(r0, r1 + 1):
+            for cx in range(c0, c1 + 1):
+                count[cy * g + cx + 1] += 1
+    for c in range(g * g):
+        count[c + 1] += count[c]
+    fill = count[:-1].copy()
+    items = np.empty(count[-1], dtype=np.int64)
+    for i in range(e):
+        for cy in range(span[i, 2], span[i, 3] + 1):
+            for cx in range(span[i, 0], span[i, 1] + 1):
+                items[fill[cy * g + cx]] = i
+                fill[cy * g + cx] += 1
+    for c in range(g * g):
+        for a in range(count[c], count[c + 1]):
+            i = items[a]
+            for b in range(a + 1, count[c + 1]):
+                j = items[b]
+                if lo[i, 0] > hi[j, 0] or lo[j, 0] > hi[i, 0]:
+                    continue
+                if lo[i, 1] > hi[j, 1] or lo[j, 1] > hi[i, 1]:
+                    continue
+                cx = max(span[i, 0], span[j, 0])
+                cy = max(span[i, 2], span[j, 2])
+                if cy * g + cx != c:
+                    continue  # tested in another cell
+                if not _apart(xy, nxt, first, i, j):
+                    return False
+    return True
+
+
+@helper
+def _apart(xy: np.ndarray, nxt: np.ndarray, first: np.ndarray, i: int, j: int) -> bool:
+    """Whether edges ``i`` and ``j`` (from each point to ``nxt``) do not meet, but
+    neighbours at their shared vertex without folding back."""
+    ax, ay = xy[i, 0], xy[i, 1]
+    bx, by = xy[nxt[i], 0], xy[nxt[i], 1]
+    cx, cy = xy[j, 0], xy[j, 1]
+    ex, ey = xy[nxt[j], 0], xy[nxt[j], 1]
+    if first[i] == first[j] and (nxt[i] == j or nxt[j] == i):
+        if nxt[nxt[i]] == i:  # a two-edge ring
+            return False
+        # neighbours share a vertex; they may not fold back onto each other
+        if nxt[i] == j:
+            ux, uy, vx, vy = bx - ax, by - ay, ex - cx, ey - cy
+        else:
+            ux, uy, vx, vy = ex - cx, ey - cy, bx - ax, by - ay
+        return not (ux * vy - uy * vx == 0.0 and ux * vx + uy * vy < 0.0)
+    return not segments_cross(ax, ay, bx, by, cx, cy, ex, ey)
+
+
+@helper
+def put_u32(buf: np.ndarray, at: int, value: int) -> int:
+    for i in range(4):
+        buf[at + i] = (value >> (8 * i)) & 255
+    return at + 4
+
+
+@helper
+def put_head(buf: np.ndarray, at: int, kind: int, count: int) -> int:
+    buf[at] = 1  # little endian
+    at = put_u32(buf, at + 1, kind)
+    return put_u32(buf, at, count)
+
+
+@helper
+def polygons_wkb(
+    xy: np.ndarray, starts: np.ndarray, hole: np.ndarray, seq: np.ndarray
+) -> np.ndarray:
+    """Little-endian WKB of the open rings ``xy[starts[r]:starts[r + 1]]`` taken in the order
+    ``seq`` (each shell followed by its holes, ``hole`` per ring), every ring closed: a
+    Polygon for one shell, a MultiPolygon otherwise (empty for none)."""
+    n_polys = 0
+    size = 0
+    for r in seq:
+        if not hole[r]:
+            n_polys += 1
+            size += 9
+        size += 4 + 16 * (starts[r + 1] - starts[r] + 1)
+    if n_polys != 1:
+        size += 9
+    out = np.empty(size, dtype=np.uint8)
+    flat = np.empty(2 * (starts[-1] + starts.shape[0]))
+    raw = flat.view(np.uint8)
+    at = 0
+    if n_polys != 1:
+        at = put_head(out, 0, 6, n_polys)  # MultiPolygon
+    w = 0
+    for k in range(seq.shape[0]):
+        r = seq[k]
+        if not hole[r]:
+            n_ring = 1
+            while k + n_ring < seq.shape[0] and hole[seq[k + n_ring]]:
+                n_ring += 1
+            at = put_head(out, at, 3, n_ring)  # Polygon
+        n = starts[r + 1] - starts[r]
+        at = put_u32(out, at, n + 1)
+        w0 = w
+        for i in range(starts[r], starts[r + 1]):
+            flat[2 * w] = xy[i, 0]
+            flat[2 * w + 1] = xy[i, 1]
+            w += 1
+        flat[2 * w] = xy[starts[r], 0]
+        flat[2 * w + 1] = xy[starts[r], 1]
+        w += 1
+        nb = 16 * (w - w0)
+        out[at : at + nb] = raw[16 * w0 : 16 * w]
+        at += nb
+    return out
+
+
+#: ``ring_points`` and ``clipper_wkb`` statuses.
+OK = 0
+NOT_SIMPLE = 1  # rings that touch, nest deeper than holes, or do not close: the slow path
+
+
+@kernel("f8[:, :]", returns="Tuple((i8, i8[:, :], i8[:]))")
+def ring_points(coords: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """A region's rings as Clipper2 paths: ``coords`` float64 (P, 2) whole units as
+    ``shapely.get_coordinates`` gives them (closed rings, WKB order). Returns (``OK``, int64
+    (Q, 2) points without the closing points (truncated, like ``astype``), ring starts
+    int64 (R + 1,)), or (``NOT_SIMPLE``, empty) for a ring that does not close."""
+    p = coords.shape[0]
+    pts = np.empty((p, 2), dtype=np.int64)
+    starts = np.zeros(p // 3 + 2, dtype=np.int64)
+    r = 0
+    q = 0
+    i = 0
+    while i < p:
+        j = i + 1
+        while j < p and not (coords[j, 0] == coords[i, 0] and coords[j, 1] == coords[i, 1]):
+            j += 1
+        if j == p or j - i < 3:
+            return NOT_SIMPLE, np.empty((0, 2), dtype=np.int64), np.zeros(1, dtype=np.int64)
+        for k in range(i, j):
+            pts[q, 0] = np.int64(coords[k, 0])
+            pts[q, 1] = np.int64(coords[k, 1])
+            q += 1
+        r += 1
+        starts[r] = q
+        i = j + 1
+    return OK, pts[:q], starts[: r + 1].copy()
+
+
+@kernel("i8[:, :], i8[:]", returns="Tuple((i8, u1[:]))")
+def clipper_wkb(points: np.ndarray, starts: np.ndarray) -> tuple[int, np.ndarray]:
+    """Clipper2's result paths as WKB where they are certainly a valid region.
+
+    points int64 (Q, 2): the paths one after the other (``poly_tree_to_paths64`` of the
+    PolyTree: each outer, positive area, followed by its holes, negative), starts int64
+    (R + 1,). Returns (``OK``, WKB: one polygon per outer with its holes, in path order,
+    the region ``clip.region`` builds from the tree) when no two edges meet (but ring
+    neighbours), every hole lies in the outer before it and in none of its other holes, and
+    no outer lies in another; otherwise (``NOT_SIMPLE``, empty), for the tree and GEOS's
+    validity test to decide (rings touching at a point, an island in a hole, a sliver
+    oriented the wrong way)."""
+    n_rings = starts.shape[0] - 1
+    none = np.empty(0, dtype=np.uint8)
+    xy = np.empty((points.shape[0], 2))
+    for i in range(points.shape[0]):
+        xy[i, 0] = points[i, 0]
+        xy[i, 1] = points[i, 1]
+    hole = np.empty(n_rings, dtype=np.bool_)
+    current = -1
+    for r in range(n_rings):
+        a, b = starts[r], starts[r + 1]
+        if b - a < 3:
+            return NOT_SIMPLE, none
+        area2 = signed_area2(xy, a, b)
+        if area2 == 0.0:
+            return NOT_SIMPLE, none
+        px, py = xy[a, 0], xy[a, 1]
+        if area2 > 0.0:
+            for s in range(r):
+                if hole[s]:
+                    continue
+                qx, qy = xy[starts[s], 0], xy[starts[s], 1]
+                if inside(px, py, xy, starts[s], starts[s + 1]) or inside(qx, qy, xy, a, b):
+                    return NOT_SIMPLE, none
+            hole[r] = False
+            current = r
+        else:
+            if current < 0 or not inside(px, py, xy, starts[current], starts[current + 1]):
+                return NOT_SIMPLE, none
+            for h in range(current + 1, r):
+                if inside(px, py, xy, starts[h], starts[h + 1]):
+                    return NOT_SIMPLE, none
+                qx, qy = xy[starts[h], 0], xy[starts[h], 1]
+                if inside(qx, qy, xy, a, b):
+                    return NOT_SIMPLE, none
+            hole[r] = True
+    if not rings_apart(xy, starts):
+        return NOT_SIMPLE, none
+    return OK, polygons_wkb(xy, starts, hole, np.arange(n_rings))
