@@ -52,7 +52,7 @@ from fabthread.gcode.reader import read_gcode
 from fabthread.gcode.thumbnail import thumbnail_blocks
 from fabthread.gcode.timing import Cooling, LayerTimes, layer_times, progress_command
 from fabthread.model.profiles import Dialect, MachineProfile, MaterialProfile
-from fabthread.model.toolpath import EXTRUDING_KINDS, MoveKind, Toolpath
+from fabthread.model.toolpath import EXTRUDING, MoveKind, Toolpath
 from fabthread.templates import TEMPLATE_FIELDS, render_template
 
 #: ``;TYPE:`` names per move kind (the names G-code viewers know from PrusaSlicer).
@@ -70,7 +70,6 @@ TYPE_NAMES: dict[int, str] = {
     MoveKind.WIPE: "Wipe",
 }
 
-_EXTRUDING = np.array(sorted(EXTRUDING_KINDS), dtype=np.uint8)
 _TOL_MM = 1e-6
 
 
@@ -202,7 +201,7 @@ def _join(parts: Sequence[str]) -> str:
 def extrusion_mm(toolpath: Toolpath, material: MaterialProfile) -> np.ndarray:
     """float64 (n,): mm of filament each row feeds (0 for rows that do not extrude)."""
     area = math.pi * (material.filament_diameter_mm / 2.0) ** 2
-    extruding = np.isin(toolpath.kind, _EXTRUDING)
+    extruding = EXTRUDING[toolpath.kind]
     return np.where(extruding, toolpath.extrude_mm3 * (material.extrusion_multiplier / area), 0.0)
 
 
@@ -288,7 +287,7 @@ def _template_values(
     material: MaterialProfile,
     fields: Mapping[str, object] | None,
 ) -> dict[str, object]:
-    extruding = np.isin(tp.kind, _EXTRUDING) & (tp.extrude_mm3 > 0)
+    extruding = EXTRUDING[tp.kind] & (tp.extrude_mm3 > 0)
     pts = tp.xyz_mm[extruding] if extruding.any() else tp.xyz_mm
     lo = pts.min(axis=0) if len(pts) else np.zeros(3)
     hi = pts.max(axis=0) if len(pts) else np.zeros(3)
@@ -382,7 +381,7 @@ def _body(
     if n == 0:
         return [], []
     kind = tp.kind
-    extruding = np.isin(kind, _EXTRUDING)
+    extruding = EXTRUDING[kind]
     mode = np.full(n, MODE_MOVE, dtype=np.uint8)
     mode[kind == MoveKind.TRAVEL] = MODE_TRAVEL
     mode[extruding] = MODE_EXTRUDE

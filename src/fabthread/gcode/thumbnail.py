@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fabthread.gcode.kernels.raster import draw_segments
-from fabthread.model.toolpath import EXTRUDING_KINDS, Toolpath
+from fabthread.model.toolpath import EXTRUDING, Toolpath
 
 #: Camera: azimuth from the front (-Y) towards +X, elevation above the bed (degrees).
 AZIMUTH_DEG = 30.0
@@ -35,7 +35,6 @@ LINE_CHARS = 78
 #: Extrusion width drawn (mm); lines are at least one pixel wide.
 LINE_WIDTH_MM = 0.45
 
-_EXTRUDING = np.array(sorted(EXTRUDING_KINDS), dtype=np.uint8)
 
 
 def thumbnail_blocks(tp: Toolpath, sizes: Sequence[tuple[int, int]], color_hex: str) -> str:
@@ -122,7 +121,7 @@ def _segments(tp: Toolpath) -> tuple[np.ndarray, np.ndarray] | None:
     """(start (m, 3), end (m, 3)) of the extruding moves; None when there are none."""
     if len(tp) < 2:
         return None
-    ext = np.isin(tp.kind[1:], _EXTRUDING) & (tp.extrude_mm3[1:] > 0)
+    ext = EXTRUDING[tp.kind[1:]] & (tp.extrude_mm3[1:] > 0)
     idx = np.flatnonzero(ext) + 1
     if len(idx) == 0:
         return None

@@ -41,6 +41,11 @@ class MoveKind(IntEnum):
 
 
 EXTRUDING_KINDS = frozenset(range(1, 11))
+#: ``EXTRUDING[kind]``: whether moves of that kind extrude (a table: an index per move
+#: instead of ``np.isin``, which sorts both arrays every call).
+EXTRUDING = np.zeros(256, dtype=bool)
+EXTRUDING[sorted(EXTRUDING_KINDS)] = True
+EXTRUDING.flags.writeable = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from fabthread.model.settings import SliceSettings
-from fabthread.model.toolpath import EXTRUDING_KINDS
+from fabthread.model.toolpath import EXTRUDING
 
 
 def move_lengths(xy: np.ndarray, start: tuple[float, float]) -> np.ndarray:
@@ -39,7 +39,7 @@ def slow_down(
     if len(xy) == 0:
         return feed
     length = move_lengths(xy, start)
-    ext = np.isin(kind, list(EXTRUDING_KINDS))
+    ext = EXTRUDING[kind]
     t_travel = float((length[~ext] / feed[~ext]).sum() * 60.0)
     t_ext = float((length[ext] / feed[ext]).sum() * 60.0)
     want = s.min_layer_time_s - t_travel

@@ -17,7 +17,9 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from fabthread.errors import InternalError
 from fabthread.geom import polygons as pg
+from fabthread.geom.kernels.rings import OK, ring_boxes
 from fabthread.model.settings import SliceSettings
 from fabthread.model.toolpath import EXTRUDING_KINDS, MoveKind, Toolpath
 from fabthread.slice.kernels.order import build_moves, improve_order, order_paths
@@ -218,14 +220,10 @@ def route_travels(
 def _region_rings(region: BaseGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(pts float64 (P, 2) mm, start int64 (R + 1,), box float64 (R, 4)) of every ring of a
     region (µm), in any orientation, without repeated last points: the travel kernels' form."""
-    rings = shapely.get_rings(shapely.get_parts(region))
-    xy, idx = shapely.get_coordinates(rings, return_index=True)
-    if len(xy) == 0:
-        return np.zeros((0, 2)), np.zeros(1, np.int64), np.zeros((0, 4))
-    ends = np.flatnonzero(np.r_[idx[1:] != idx[:-1], True])  # each ring's closing point
-    keep = np.ones(len(xy), dtype=bool)
-    keep[ends] = False
-    return _pack(np.ascontiguousarray(xy[keep]) / pg.UM_PER_MM, np.diff(np.r_[-1, ends]) - 1)
+    status, pts, start, box = ring_boxes(shapely.get_coordinates(region), 1.0 / pg.UM_PER_MM)
+    if status != OK:
+        raise InternalError(f"a region's ring does not close ({region.geom_type})")
+    return pts, start, box
 
 
 def _loop_rings(loops: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

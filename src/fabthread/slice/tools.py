@@ -18,9 +18,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from fabthread.model.toolpath import EXTRUDING_KINDS, MoveKind, Toolpath
-
-_EXTRUDING = np.array(sorted(EXTRUDING_KINDS), dtype=np.uint8)
+from fabthread.model.toolpath import EXTRUDING, MoveKind, Toolpath
 
 
 def assign_tools(
@@ -37,7 +35,7 @@ def assign_tools(
     for poly, tool in zip(footprints, tools, strict=True):
         inside = shapely.contains_xy(shapely.buffer(poly, 0.5), xy[:, 0], xy[:, 1])
         move_tool[(move_tool < 0) & inside] = tool
-    extruding = np.isin(toolpath.kind, _EXTRUDING)
+    extruding = EXTRUDING[toolpath.kind]
     # A chunk starts at every travel (and at each layer's first move).
     starts = (toolpath.kind == MoveKind.TRAVEL) | np.r_[
         True, toolpath.layer[1:] != toolpath.layer[:-1]

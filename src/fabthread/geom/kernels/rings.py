@@ -340,3 +340,37 @@ def clipper_wkb(points: np.ndarray, starts: np.ndarray) -> tuple[int, np.ndarray
     if not rings_apart(xy, starts):
         return NOT_SIMPLE, none
     return OK, polygons_wkb(xy, starts, hole, np.arange(n_rings))
+
+
+@kernel("f8[:, :], f8", returns="Tuple((i8, f8[:, :], i8[:], f8[:, :]))")
+def ring_boxes(coords: np.ndarray, scale: float) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """A region's rings for the travel kernels: ``coords`` as ``shapely.get_coordinates``
+    gives them (closed rings), times ``scale``. Returns (``OK``, float64 (Q, 2) points
+    without the closing points, ring starts int64 (R + 1,), each ring's box float64 (R, 4)
+    xmin, ymin, xmax, ymax), or (``NOT_SIMPLE``, empty) for a ring that does not close."""
+    p = coords.shape[0]
+    pts = np.empty((p, 2))
+    starts = np.zeros(p // 3 + 2, dtype=np.int64)
+    box = np.empty((p // 3 + 1, 4))
+    r = 0
+    q = 0
+    i = 0
+    while i < p:
+        j = i + 1
+        while j < p and not (coords[j, 0] == coords[i, 0] and coords[j, 1] == coords[i, 1]):
+            j += 1
+        if j == p or j - i < 3:
+            return NOT_SIMPLE, np.empty((0, 2)), np.zeros(1, dtype=np.int64), np.empty((0, 4))
+        x0 = y0 = math.inf
+        x1 = y1 = -math.inf
+        for k in range(i, j):
+            x, y = coords[k, 0] * scale, coords[k, 1] * scale
+            pts[q, 0] = x
+            pts[q, 1] = y
+            x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+            q += 1
+        box[r, 0], box[r, 1], box[r, 2], box[r, 3] = x0, y0, x1, y1
+        r += 1
+        starts[r] = q
+        i = j + 1
+    return OK, pts[:q].copy(), starts[: r + 1].copy(), box[:r].copy()
