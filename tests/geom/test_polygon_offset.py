@@ -96,12 +96,20 @@ def test_offset_kernel_statuses() -> None:
     # eroded away (narrower than twice the distance): GEOS drops it, so does the kernel
     status, blob = kernel.polygon_offset(_closed(square), False, -6.0, 3.0)
     assert status == kernel.OK and shapely.from_wkb(blob.tobytes()).is_empty
-    spike = [(0, 0), (100, 0), (0, 10)]  # a 5.7° corner: a grow cuts its mitre
-    assert _status(_closed(spike), 1.0) == kernel.CORNER
+    spike = [(0, 0), (100, 0), (0, 10)]  # a 5.7° corner: a grow cuts its mitre, as GEOS does
+    status, blob = kernel.polygon_offset(_closed(spike) * 100, False, 100.0, 3.0)
+    assert status == kernel.OK
+    poly = shapely.Polygon(np.array(spike) * 100)
+    geos = pg._snap(shapely.buffer(poly, 100.0, join_style="mitre", mitre_limit=3.0))
+    assert shapely.from_wkb(blob.tobytes()).equals_exact(geos, 0)
+    assert len(geos.exterior.coords) == 5  # the spike's corner is two points
     assert _status(_closed(spike), -1.0) == kernel.OK
-    # a notch narrower than the shrink: the moved edges beside it do not cross
+    # a chamfer shorter than the shrink: the moved edges beside it do not cross
+    chamfer = [(2, 0), (100, 0), (100, 100), (0, 100), (0, 2)]
+    assert _status(_closed(chamfer), -10.0) == kernel.CORNER
+    # a notch narrower than the shrink: its sides, moved, cross each other
     notch = [(0, 0), (100, 0), (100, 100), (52, 100), (50, 40), (48, 100), (0, 100)]
-    assert _status(_closed(notch), -10.0) == kernel.CORNER
+    assert _status(_closed(notch), -10.0) == kernel.CROSSING
     # a C whose narrow mouth grows shut
     c = [(0, 0), (100, 0), (100, 100), (55, 100), (55, 90), (90, 90), (90, 10), (10, 10),
          (10, 90), (45, 90), (45, 100), (0, 100)]  # fmt: skip

@@ -18,8 +18,10 @@ The rules followed, from GEOS's documentation of its buffer (``BufferParameters`
 - shallow inside corners are first dropped from the input (deviation below 1 % of the
   distance, ``BufferInputLineSimplifier``; never the first two vertices);
 - an outside corner becomes the meeting point of the two moved edges (the mitre) unless the
-  moved edges end almost at the same point (then that end point), an inside corner the
-  crossing of the two moved edge segments; exactly collinear vertices add nothing;
+  moved edges end almost at the same point (then that end point); a mitre reaching further
+  than the limit is cut by a bevel across the corner's bisector at the limit (two points);
+  an inside corner becomes the crossing of the two moved edge segments; exactly collinear
+  vertices add nothing;
 - a shell narrower than twice the distance (its bounding box) is dropped by a shrink, a hole
   likewise by a grow, a triangle when its inscribed circle is smaller than the distance;
 - results come out with shells clockwise and holes counter-clockwise, each from the point
@@ -46,7 +48,7 @@ from fabthread.kernels.jit import helper, kernel
 
 #: ``polygon_offset`` status codes: OK, or why GEOS has to decide.
 OK = 0
-CORNER = 1  # a corner the raw curve does not make with one point (cut mitre, closing segment)
+CORNER = 1  # an inside corner whose moved edges do not cross (GEOS closes it through the vertex)
 TURNED = 2  # an edge turned round or vanished, a ring turned inside out or is degenerate
 CROSSING = 3  # two edges of the curves meet
 NESTING = 4  # a hole left its shell or entered another hole, a grown shell entered another
@@ -166,10 +168,10 @@ def _ring_curve(
     src: np.ndarray,
 ) -> int:  # fmt: skip
     """GEOS's raw offset curve of the simplified closed line ``c[:n1]`` moved by ``d``
-    to ``side``: one point per corner into ``out`` (from the corner at ``c[0]``), the index in
-    ``c`` of the corner that made it into ``src``. Returns the point count, or -1 where the
-    raw curve is not a plain ring of moved edges (a cut mitre, an inside corner whose moved
-    edges do not cross, a reversal)."""
+    to ``side``: a point per corner (two where a mitre is cut) into ``out`` (from the corner
+    at ``c[0]``), the index in ``c`` of the corner that made it into ``src``. Returns the
+    point count, or -1 where the raw curve is not a plain ring of moved edges (an inside
+    corner whose moved edges do not cross, a reversal)."""
     n = n1 - 1
     count = 0
     min_gap = d * _VERTEX_SNAP_FACTOR
@@ -202,7 +204,14 @@ def _ring_curve(
         elif outside:
             qx, qy, ok = _line_meet(a0x, a0y, a1x, a1y, b0x, b0y, b1x, b1y)
             if not ok or dist(qx, qy, s1x, s1y) > mitre_limit * d:
-                return -1  # GEOS bevels or cuts the mitre
+                # GEOS cuts the mitre: two points, where the bevel meets the moved edges
+                ux, uy, vx, vy = _cut_mitre(
+                    s0x, s0y, s1x, s1y, s2x, s2y, a0x, a0y, a1x, a1y, b0x, b0y, b1x, b1y,
+                    d, mitre_limit * d,
+                )  # fmt: skip
+                count = _add_point(out, src, count, ux, uy, corner, min_gap)
+                count = _add_point(out, src, count, vx, vy, corner, min_gap)
+                continue
         elif segments_cross(a0x, a0y, a1x, a1y, b0x, b0y, b1x, b1y):
             qx, qy, ok = _line_meet(a0x, a0y, a1x, a1y, b0x, b0y, b1x, b1y)
             if not ok:
@@ -211,13 +220,87 @@ def _ring_curve(
             qx, qy = a1x, a1y
         else:
             return -1  # GEOS closes the corner through the vertex
-        if count > 0 and dist(qx, qy, out[count - 1, 0], out[count - 1, 1]) < min_gap:
-            continue
-        out[count, 0] = qx
-        out[count, 1] = qy
-        src[count] = corner
-        count += 1
+        count = _add_point(out, src, count, qx, qy, corner, min_gap)
     return count
+
+
+@helper
+def _add_point(
+    out: np.ndarray, src: np.ndarray, count: int, x: float, y: float, corner: int,
+    min_gap: float,
+) -> int:  # fmt: skip
+    """Append a curve point made at ``corner`` unless it repeats the last one (within
+    ``min_gap``, as GEOS's offset curve drops it); the new count."""
+    if count > 0 and dist(x, y, out[count - 1, 0], out[count - 1, 1]) < min_gap:
+        return count
+    out[count, 0] = x
+    out[count, 1] = y
+    src[count] = corner
+    return count + 1
+
+
+@helper
+def _angle(ax: float, ay: float, bx: float, by: float) -> float:
+    """Direction of a->b (radians), GEOS's ``Angle::angle``."""
+    return math.atan2(by - ay, bx - ax)
+
+
+@helper
+def _normalize(angle: float) -> float:
+    """``angle`` in (-pi, pi], GEOS's ``Angle::normalize``."""
+    while angle > math.pi:
+        angle -= 2.0 * math.pi
+    while angle <= -math.pi:
+        angle += 2.0 * math.pi
+    return angle
+
+
+@helper
+def _cut_mitre(
+    s0x: float, s0y: float, s1x: float, s1y: float, s2x: float, s2y: float,
+    a0x: float, a0y: float, a1x: float, a1y: float,
+    b0x: float, b0y: float, b1x: float, b1y: float,
+    d: float, limit: float,
+) -> tuple:  # fmt: skip
+    """The two points of GEOS's mitre cut at ``limit`` from the corner s1 (between the edges
+    s0-s1 and s1-s2 moved to a0-a1 and b0-b1 by ``d``): a bevel across the corner's outer
+    bisector, ``limit`` from s1, meeting the moved edges extended (``addMitreJoin`` and
+    ``addLimitedMitreJoin``); a plain bevel (a1, b0) where it does not meet them."""
+    if point_segment(s1x, s1y, a1x, a1y, b0x, b0y) >= limit:
+        return a1x, a1y, b0x, b0y
+    # the oriented interior angle at s1, from s1->s0 to s1->s2
+    ang = _angle(s1x, s1y, s2x, s2y) - _angle(s1x, s1y, s0x, s0y)
+    if ang <= -math.pi:
+        ang += 2.0 * math.pi
+    elif ang > math.pi:
+        ang -= 2.0 * math.pi
+    bisector = _normalize(_angle(s1x, s1y, s0x, s0y) + ang / 2.0)
+    out_dir = _normalize(bisector + math.pi)
+    mx = s1x + limit * math.cos(out_dir)
+    my = s1y + limit * math.sin(out_dir)
+    bevel_dir = _normalize(out_dir + math.pi / 2.0)
+    c0x = mx + d * math.cos(bevel_dir)
+    c0y = my + d * math.sin(bevel_dir)
+    c1x = mx + d * math.cos(bevel_dir + math.pi)
+    c1y = my + d * math.sin(bevel_dir + math.pi)
+    reach = 2.0 * max(limit, d)
+    # a0-a1 extended beyond a1, b0-b1 before b0, by ``reach``
+    la = dist(a0x, a0y, a1x, a1y)
+    ex = a0x + (1.0 + reach / la) * (a1x - a0x)
+    ey = a0y + (1.0 + reach / la) * (a1y - a0y)
+    lb = dist(b0x, b0y, b1x, b1y)
+    fx = b0x + (-reach / lb) * (b1x - b0x)
+    fy = b0y + (-reach / lb) * (b1y - b0y)
+    if not (
+        segments_cross(c0x, c0y, c1x, c1y, a0x, a0y, ex, ey)
+        and segments_cross(c0x, c0y, c1x, c1y, fx, fy, b1x, b1y)
+    ):
+        return a1x, a1y, b0x, b0y
+    ux, uy, ok0 = _line_meet(c0x, c0y, c1x, c1y, a0x, a0y, ex, ey)
+    vx, vy, ok1 = _line_meet(c0x, c0y, c1x, c1y, fx, fy, b1x, b1y)
+    if not (ok0 and ok1):
+        return a1x, a1y, b0x, b0y
+    return ux, uy, vx, vy
 
 
 @helper
@@ -327,16 +410,16 @@ def polygon_offset(
         return TURNED, none
     tol = d * _SIMPLIFY_FACTOR
     grow = delta > 0.0
-    # the open output rings, at most one point per input vertex
-    out = np.empty((p, 2))
+    # the open output rings, at most two points per input vertex (a cut mitre)
+    out = np.empty((2 * p, 2))
     out_start = np.zeros(n_rings + 1, dtype=np.int64)
     out_hole = np.empty(n_rings, dtype=np.bool_)
     out_shell = np.empty(n_rings, dtype=np.int64)  # output ring of each ring's shell
     closed = np.empty((p, 2))
     simp = np.empty((p, 2))
     keep = np.empty(p, dtype=np.bool_)
-    buf = np.empty((p, 2))
-    src = np.empty(p, dtype=np.int64)
+    buf = np.empty((2 * p, 2))
+    src = np.empty(2 * p, dtype=np.int64)
     raw_right = np.empty(n_rings)
     raw_x0 = np.empty(n_rings)
     raw_y0 = np.empty(n_rings)
@@ -396,6 +479,8 @@ def polygon_offset(
             ey = buf[j, 1] - buf[i, 1]
             if ex == 0.0 and ey == 0.0:
                 return TURNED, none
+            if src[j] == src[i]:
+                continue  # across a cut mitre: not along an edge
             fx = simp[src[j], 0] - simp[src[i], 0]
             fy = simp[src[j], 1] - simp[src[i], 1]
             if ex * fx + ey * fy <= 0.0:
