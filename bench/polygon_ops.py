@@ -1,10 +1,18 @@
-"""Polygon booleans: GEOS (shapely, ``grid_size=1``) vs Clipper2 (``fabthread.geom.clip``).
+"""Polygon booleans: GEOS (shapely, ``grid_size=1``) vs Clipper2 (``fabthread.geom.clip``),
+and offsets: GEOS's mitre buffer vs ``polygons.offset`` (the offset kernel, GEOS where it
+defers).
 
 The workload the slicer runs most: intersections and differences of consecutive layer
 sections of the shared meshes (skin detection), side by side in one run. Clipper2's times
 include the conversions both ways and the validity check; "fallback" counts the results GEOS
 calls invalid (``polygons`` then recomputes them with GEOS). "polygons" is what the slicer
 runs: ``polygons.intersection``/``difference``, which pick the engine by size.
+
+Offsets: every island of every layer section shrunk by half a line width and by a line width,
+then grown back by half a line width (what perimeter planning does first), timed with
+``shapely.buffer`` plus the rounding onto the grid the slicer applies to its output
+(``polygons._snap``) and with ``polygons.offset``; "kernel" is the share the kernel answers,
+"same" how many of its answers are GEOS's polygon vertex for vertex.
 
     .venv/bin/python bench/polygon_ops.py
 """
@@ -61,6 +69,37 @@ def main() -> None:
             print(f"| {path.name} | {verts:.0f} | {op} | {geos:.3f} | {c2:.3f} | {chosen:.3f} | "
                   f"{geos / chosen:.2f} | {fallback}/{len(pairs)} |")  # fmt: skip
     print(f"\nmedian GEOS/polygons: {statistics.median(ratios):.2f}")
+    offsets(settings)
+
+
+def offsets(settings: SliceSettings) -> None:
+    w_um = settings.extrusion_width_mm * pg.UM_PER_MM
+    print("\n## Offsets of layer islands (us per offset)\n")
+    print("| mesh | offsets | GEOS buffer + snap | polygons.offset | ratio | kernel | same |")
+    print("|---|--:|--:|--:|--:|--:|--:|")
+    ratios = []
+    for path, units in list_meshes(MESH_DIR, []):
+        part = place_on_bed(load_mesh(path, units=units), 1000.0, 1000.0)
+        tops, heights = layer_planes(part, settings)
+        islands = [
+            i for lp in section_loops(part, tops - heights / 2.0)
+            for i in pg.islands(section_region(*lp))
+        ]  # fmt: skip
+        jobs = [(i, -w_um / 2.0) for i in islands] + [(i, -w_um) for i in islands]
+        jobs += [(pg.offset(i, -w_um), w_um / 2.0) for i in islands]
+        jobs = [(r, d) for r, d in jobs if not r.is_empty]
+
+        def geos(r, d):  # noqa: ANN001, ANN202
+            return pg._snap(shapely.buffer(r, d, join_style="mitre", mitre_limit=pg.MITRE_LIMIT))
+
+        t_geos = _per_op_ms(geos, jobs) * 1e3
+        t_ours = _per_op_ms(pg.offset, jobs) * 1e3
+        answered = [(r, d) for r, d in jobs if pg._raw_offset(r, d) is not None]
+        same = sum(shapely.equals_exact(pg._raw_offset(r, d), geos(r, d), 0) for r, d in answered)
+        ratios.append(t_geos / t_ours)
+        print(f"| {path.name} | {len(jobs)} | {t_geos:.1f} | {t_ours:.1f} | {t_geos / t_ours:.2f} "
+              f"| {len(answered) / len(jobs):.0%} | {same}/{len(answered)} |")  # fmt: skip
+    print(f"\nmedian GEOS/polygons.offset: {statistics.median(ratios):.2f}")
 
 
 if __name__ == "__main__":
