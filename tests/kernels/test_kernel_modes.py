@@ -123,3 +123,17 @@ def test_a_stale_member_makes_its_whole_group_jit(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(jit, "source_sha256", lambda m: "edited" if m == users else real(m))
     assert not fresh(helpers) and not fresh(users)
     assert fresh(SECTION)  # other modules stay AOT
+
+
+@pytest.mark.skipif(not BUILT, reason="AOT kernels not built (make kernels)")
+def test_aot_calls_of_every_arity_check_their_arguments() -> None:
+    from fabthread.geom.kernels.rings import ring_points  # one argument: its own call
+    from fabthread.slice.kernels.hatch import scanline_segments  # three
+
+    square = [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]  # a list: converted
+    status, pts, starts = ring_points(square)
+    assert status == 0 and pts.tolist() == square[:4] and starts.tolist() == [0, 4]
+    with pytest.raises(TypeError):
+        ring_points(np.zeros(3))  # 1-d where 2-d is declared
+    with pytest.raises(TypeError):
+        scanline_segments(np.zeros((4, 2)), np.array([0, 4]))  # an argument short
