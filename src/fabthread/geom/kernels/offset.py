@@ -40,6 +40,7 @@ from fabthread.geom.kernels.rings import (
     orientation,
     point_segment,
     polygons_wkb,
+    ring_end,
     rings_apart,
     segments_cross,
     signed_area2,
@@ -352,10 +353,8 @@ def _split_rings(coords: np.ndarray, multi: bool, start: np.ndarray, hole: np.nd
     i = 0
     shell = -1
     while i < p:
-        j = i + 1
-        while j < p and not (coords[j, 0] == coords[i, 0] and coords[j, 1] == coords[i, 1]):
-            j += 1
-        if j == p or j - i < 3:
+        j = ring_end(coords, i)
+        if j < 0:
             return -1
         start[r] = i
         if r == 0 or not multi:

@@ -257,6 +257,18 @@ def polygons_wkb(
     return out
 
 
+@helper
+def ring_end(coords: np.ndarray, i: int) -> int:
+    """Index of the closing point of the ring starting at ``coords[i]`` (the next point equal
+    to it: a valid ring passes its first point only there), or -1 when the coordinates end
+    first or the ring has fewer than three distinct points."""
+    p = coords.shape[0]
+    j = i + 1
+    while j < p and not (coords[j, 0] == coords[i, 0] and coords[j, 1] == coords[i, 1]):
+        j += 1
+    return j if j < p and j - i >= 3 else -1
+
+
 #: ``ring_points`` and ``clipper_wkb`` statuses.
 OK = 0
 NOT_SIMPLE = 1  # rings that touch, nest deeper than holes, or do not close: the slow path
@@ -275,10 +287,8 @@ def ring_points(coords: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     q = 0
     i = 0
     while i < p:
-        j = i + 1
-        while j < p and not (coords[j, 0] == coords[i, 0] and coords[j, 1] == coords[i, 1]):
-            j += 1
-        if j == p or j - i < 3:
+        j = ring_end(coords, i)
+        if j < 0:
             return NOT_SIMPLE, np.empty((0, 2), dtype=np.int64), np.zeros(1, dtype=np.int64)
         for k in range(i, j):
             pts[q, 0] = np.int64(coords[k, 0])
@@ -356,10 +366,8 @@ def ring_boxes(coords: np.ndarray, scale: float) -> tuple[int, np.ndarray, np.nd
     q = 0
     i = 0
     while i < p:
-        j = i + 1
-        while j < p and not (coords[j, 0] == coords[i, 0] and coords[j, 1] == coords[i, 1]):
-            j += 1
-        if j == p or j - i < 3:
+        j = ring_end(coords, i)
+        if j < 0:
             return NOT_SIMPLE, np.empty((0, 2)), np.zeros(1, dtype=np.int64), np.empty((0, 4))
         x0 = y0 = math.inf
         x1 = y1 = -math.inf
