@@ -46,14 +46,25 @@ def _per_op_ms(fn, pairs) -> float:  # noqa: ANN001
 
 def main() -> None:
     settings = SliceSettings()
+    sections = [(path, _sections(path, units, settings)) for path, units in
+                list_meshes(MESH_DIR, [])]  # fmt: skip
+    booleans(sections)
+    offsets(sections, settings)
+
+
+def _sections(path: Path, units: str, settings: SliceSettings) -> list:
+    """The layer sections (µm regions) of a mesh, as the slicer makes them."""
+    part = place_on_bed(load_mesh(path, units=units), 1000.0, 1000.0)
+    tops, heights = layer_planes(part, settings)
+    return [section_region(*lp) for lp in section_loops(part, tops - heights / 2.0)]
+
+
+def booleans(sections: list) -> None:
     print("## Polygon booleans on consecutive layer sections (ms per operation)\n")
     print("| mesh | vertices/layer | op | GEOS | Clipper2 | polygons | GEOS/polygons | fallback |")
     print("|---|--:|---|--:|--:|--:|--:|--:|")
     ratios = []
-    for path, units in list_meshes(MESH_DIR, []):
-        part = place_on_bed(load_mesh(path, units=units), 1000.0, 1000.0)
-        tops, heights = layer_planes(part, settings)
-        regions = [section_region(*lp) for lp in section_loops(part, tops - heights / 2.0)]
+    for path, regions in sections:
         pairs = [
             (a, b) for a, b in zip(regions[:-1], regions[1:], strict=True)
             if not (a.is_empty or b.is_empty)
@@ -69,22 +80,16 @@ def main() -> None:
             print(f"| {path.name} | {verts:.0f} | {op} | {geos:.3f} | {c2:.3f} | {chosen:.3f} | "
                   f"{geos / chosen:.2f} | {fallback}/{len(pairs)} |")  # fmt: skip
     print(f"\nmedian GEOS/polygons: {statistics.median(ratios):.2f}")
-    offsets(settings)
 
 
-def offsets(settings: SliceSettings) -> None:
+def offsets(sections: list, settings: SliceSettings) -> None:
     w_um = settings.extrusion_width_mm * pg.UM_PER_MM
     print("\n## Offsets of layer islands (us per offset)\n")
     print("| mesh | offsets | GEOS buffer + snap | polygons.offset | ratio | kernel | same |")
     print("|---|--:|--:|--:|--:|--:|--:|")
     ratios = []
-    for path, units in list_meshes(MESH_DIR, []):
-        part = place_on_bed(load_mesh(path, units=units), 1000.0, 1000.0)
-        tops, heights = layer_planes(part, settings)
-        islands = [
-            i for lp in section_loops(part, tops - heights / 2.0)
-            for i in pg.islands(section_region(*lp))
-        ]  # fmt: skip
+    for path, regions in sections:
+        islands = [i for r in regions for i in pg.islands(r)]
         jobs = [(i, -w_um / 2.0) for i in islands] + [(i, -w_um) for i in islands]
         jobs += [(pg.offset(i, -w_um), w_um / 2.0) for i in islands]
         jobs = [(r, d) for r, d in jobs if not r.is_empty]

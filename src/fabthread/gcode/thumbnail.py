@@ -36,7 +36,6 @@ LINE_CHARS = 78
 LINE_WIDTH_MM = 0.45
 
 
-
 def thumbnail_blocks(tp: Toolpath, sizes: Sequence[tuple[int, int]], color_hex: str) -> str:
     """The thumbnail comment blocks for every (width, height) in ``sizes`` ("" for none)."""
     out: list[str] = []

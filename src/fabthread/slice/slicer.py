@@ -141,9 +141,9 @@ def slice_part(
     corner = np.array([[lo[0], hi[1]]])  # rear-left: where aligned seams start
     fork = workers > 1 and can_fork()
     if fork and not s.supports:
-        # one pool: each worker makes the regions its chunk reads (a few layers around it
-        # are made twice) instead of a first pool making every region and sending them
-        # back (idler_riser: 60 of 710 ms between the two pools)
+        # one round of workers: each makes the regions its chunk reads (a few layers around
+        # it are made twice) instead of a first round making every region and sending them
+        # back (idler_riser: 60 of 710 ms between the two rounds)
         job = _Job(
             tops, heights, None, None, s, corner, tuple(copies), retract_min_travel_mm, loops
         )

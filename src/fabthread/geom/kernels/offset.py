@@ -6,9 +6,9 @@ then nodes all curves and rebuilds polygons from the pieces. When the raw curves
 cross no other curve and keep every edge's direction, that rebuild returns the curves
 themselves: this kernel computes the raw curves the way GEOS does (its input simplification,
 joins and vertex order), rounds them to whole units and checks exactly that, deferring to
-GEOS for everything else (a curve that crosses itself or another, a turned edge, a cut mitre,
-a hole swallowed or escaping its shell). Coordinates are whole micrometres, so every check on
-the rounded curves is exact in float64.
+GEOS for everything else (a curve that crosses itself or another, a turned edge, an inside
+corner GEOS closes through the vertex, a hole swallowed or escaping its shell). Coordinates
+are whole micrometres, so every check on the rounded curves is exact in float64.
 
 The rules followed, from GEOS's documentation of its buffer (``BufferParameters``,
 ``OffsetCurveBuilder``) and tested against it on real layer sections
@@ -40,10 +40,10 @@ from fabthread.geom.kernels.rings import (
     orientation,
     point_segment,
     polygons_wkb,
-    ring_end,
     rings_apart,
     segments_cross,
     signed_area2,
+    split_closed,
 )
 from fabthread.kernels.jit import helper, kernel
 
@@ -305,10 +305,10 @@ def _cut_mitre(
 
 
 @helper
-def _eroded(xy: np.ndarray, a: int, b: int, d: float, erodable: bool) -> bool:
-    """Whether GEOS drops the ring ``xy[a:b]`` (open) unoffset: fewer than three points, a
-    triangle whose inscribed circle is smaller than ``d``, or (``erodable``) a bounding box
-    narrower than ``2 d``."""
+def _eroded(xy: np.ndarray, a: int, b: int, d: float) -> bool:
+    """Whether GEOS drops the ring ``xy[a:b]`` (open) unoffset, where the offset eats into
+    it (a shell shrunk, a hole grown): fewer than three points, a triangle whose inscribed
+    circle is smaller than ``d``, or a bounding box narrower than ``2 d``."""
     m = b - a
     if m < 3:
         return True
@@ -323,8 +323,6 @@ def _eroded(xy: np.ndarray, a: int, b: int, d: float, erodable: bool) -> bool:
         ix = (la * ax + lb * bx + lc * cx) / per
         iy = (la * ay + lb * by + lc * cy) / per
         return point_segment(ix, iy, ax, ay, bx, by) < d
-    if not erodable:
-        return False
     w = xy[a:b, 0].max() - xy[a:b, 0].min()
     h = xy[a:b, 1].max() - xy[a:b, 1].min()
     return 2.0 * d > min(w, h)
@@ -342,39 +340,24 @@ def _after(a: int, b: int, right: np.ndarray, x0: np.ndarray, y0: np.ndarray) ->
 
 
 @helper
-def _split_rings(coords: np.ndarray, multi: bool, start: np.ndarray, hole: np.ndarray) -> int:
-    """The rings of a region's coordinates (closed rings one after the other, each shell
-    followed by its holes): their open ranges into ``start`` and whether each is a hole
-    into ``hole``; returns the ring count, -1 for a ring that does not close. In a
-    MultiPolygon a ring is a hole when its first point lies inside the last shell and
-    outside that shell's holes (the polygons do not overlap)."""
-    p = coords.shape[0]
-    r = 0
-    i = 0
-    shell = -1
-    while i < p:
-        j = ring_end(coords, i)
-        if j < 0:
-            return -1
-        start[r] = i
-        if r == 0 or not multi:
-            is_hole = r > 0
-        else:
-            x, y = coords[i, 0], coords[i, 1]
+def _holes(coords: np.ndarray, multi: bool, start: np.ndarray, n: int, hole: np.ndarray) -> None:
+    """Whether each of the ``n`` closed rings ``split_closed`` found is a hole, into
+    ``hole``: in a Polygon every ring after the first; in a MultiPolygon a ring whose first
+    point lies inside the last shell and outside that shell's holes (the polygons do not
+    overlap)."""
+    shell = 0
+    hole[0] = False
+    for r in range(1, n):
+        is_hole = True
+        if multi:
+            x, y = coords[start[r], 0], coords[start[r], 1]
             is_hole = inside(x, y, coords, start[shell], start[shell] + _ring_len(start, shell))
-            if is_hole:
-                for h in range(shell + 1, r):
-                    if inside(x, y, coords, start[h], start[h] + _ring_len(start, h)):
-                        is_hole = False
-                        break
+            for h in range(shell + 1, r):
+                if is_hole and inside(x, y, coords, start[h], start[h] + _ring_len(start, h)):
+                    is_hole = False
         hole[r] = is_hole
         if not is_hole:
             shell = r
-        r += 1
-        i = j + 1
-        # the closing points are skipped: ring r spans start[r] .. (its closing point - 1)
-        start[r] = i
-    return r
 
 
 @helper
@@ -403,10 +386,11 @@ def polygon_offset(
     if d == 0.0 or p < 4:
         return TURNED, none
     ring_start = np.empty(p // 4 + 2, dtype=np.int64)
-    is_hole = np.empty(p // 4 + 1, dtype=np.bool_)
-    n_rings = _split_rings(coords, multi, ring_start, is_hole)
+    n_rings = split_closed(coords, ring_start)
     if n_rings < 1:
         return TURNED, none
+    is_hole = np.empty(n_rings, dtype=np.bool_)
+    _holes(coords, multi, ring_start, n_rings, is_hole)
     tol = d * _SIMPLIFY_FACTOR
     grow = delta > 0.0
     # the open output rings, at most two points per input vertex (a cut mitre)
@@ -414,7 +398,6 @@ def polygon_offset(
     out_start = np.zeros(n_rings + 1, dtype=np.int64)
     out_hole = np.empty(n_rings, dtype=np.bool_)
     out_shell = np.empty(n_rings, dtype=np.int64)  # output ring of each ring's shell
-    closed = np.empty((p, 2))
     simp = np.empty((p, 2))
     keep = np.empty(p, dtype=np.bool_)
     buf = np.empty((2 * p, 2))
@@ -433,13 +416,13 @@ def polygon_offset(
         hole = is_hole[r]
         if not hole:
             shell_kept = False
-            if not grow and _eroded(coords, a, b, d, True):
+            if not grow and _eroded(coords, a, b, d):
                 continue
             shell_kept = True
         else:
             if not shell_kept:
                 continue
-            if grow and _eroded(coords, a, b, d, True):
+            if grow and _eroded(coords, a, b, d):
                 continue
         if m < 3:
             return TURNED, none
@@ -453,10 +436,8 @@ def polygon_offset(
             side = _RIGHT if side == _LEFT else _LEFT
         if ccw:
             side = _RIGHT if side == _LEFT else _LEFT
-        for i in range(m + 1):
-            closed[i, 0] = coords[a + i, 0]
-            closed[i, 1] = coords[a + i, 1]
-        n1 = _simplify(closed, m + 1, tol, -1 if side == _RIGHT else 1, keep, simp)
+        # coords[a : a + m + 1] is the ring with its closing point
+        n1 = _simplify(coords[a : a + m + 1], m + 1, tol, -1 if side == _RIGHT else 1, keep, simp)
         if n1 < 4:
             return TURNED, none
         count = _ring_curve(simp, n1, side, d, mitre_limit, buf, src)

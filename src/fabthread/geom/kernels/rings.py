@@ -258,15 +258,27 @@ def polygons_wkb(
 
 
 @helper
-def ring_end(coords: np.ndarray, i: int) -> int:
-    """Index of the closing point of the ring starting at ``coords[i]`` (the next point equal
-    to it: a valid ring passes its first point only there), or -1 when the coordinates end
-    first or the ring has fewer than three distinct points."""
+def split_closed(coords: np.ndarray, first: np.ndarray) -> int:
+    """The closed rings of ``coords`` (one after the other, as ``shapely.get_coordinates``
+    gives them): ring r's first point is ``coords[first[r]]``, its closing point
+    ``coords[first[r + 1] - 1]``. ``first`` needs room for P // 4 + 2 entries (a ring has
+    four coordinates at least). Returns the ring count, or -1 when a ring does not close
+    or has fewer than three distinct points. A ring closes at the next point equal to its
+    first: a valid ring passes its first point only there."""
     p = coords.shape[0]
-    j = i + 1
-    while j < p and not (coords[j, 0] == coords[i, 0] and coords[j, 1] == coords[i, 1]):
-        j += 1
-    return j if j < p and j - i >= 3 else -1
+    r = 0
+    i = 0
+    first[0] = 0
+    while i < p:
+        j = i + 1
+        while j < p and not (coords[j, 0] == coords[i, 0] and coords[j, 1] == coords[i, 1]):
+            j += 1
+        if j == p or j - i < 3:
+            return -1
+        r += 1
+        i = j + 1
+        first[r] = i
+    return r
 
 
 #: ``ring_points`` and ``clipper_wkb`` statuses.
@@ -281,23 +293,20 @@ def ring_points(coords: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     (Q, 2) points without the closing points (truncated, like ``astype``), ring starts
     int64 (R + 1,)), or (``NOT_SIMPLE``, empty) for a ring that does not close."""
     p = coords.shape[0]
-    pts = np.empty((p, 2), dtype=np.int64)
-    starts = np.zeros(p // 3 + 2, dtype=np.int64)
-    r = 0
+    first = np.empty(p // 4 + 2, dtype=np.int64)
+    n = split_closed(coords, first)
+    if n < 0:
+        return NOT_SIMPLE, np.empty((0, 2), dtype=np.int64), np.zeros(1, dtype=np.int64)
+    pts = np.empty((p - n, 2), dtype=np.int64)
+    starts = np.zeros(n + 1, dtype=np.int64)
     q = 0
-    i = 0
-    while i < p:
-        j = ring_end(coords, i)
-        if j < 0:
-            return NOT_SIMPLE, np.empty((0, 2), dtype=np.int64), np.zeros(1, dtype=np.int64)
-        for k in range(i, j):
+    for r in range(n):
+        for k in range(first[r], first[r + 1] - 1):
             pts[q, 0] = np.int64(coords[k, 0])
             pts[q, 1] = np.int64(coords[k, 1])
             q += 1
-        r += 1
-        starts[r] = q
-        i = j + 1
-    return OK, pts[:q], starts[: r + 1].copy()
+        starts[r + 1] = q
+    return OK, pts, starts
 
 
 @kernel("i8[:, :], i8[:]", returns="Tuple((i8, u1[:]))")
@@ -359,26 +368,23 @@ def ring_boxes(coords: np.ndarray, scale: float) -> tuple[int, np.ndarray, np.nd
     without the closing points, ring starts int64 (R + 1,), each ring's box float64 (R, 4)
     xmin, ymin, xmax, ymax), or (``NOT_SIMPLE``, empty) for a ring that does not close."""
     p = coords.shape[0]
-    pts = np.empty((p, 2))
-    starts = np.zeros(p // 3 + 2, dtype=np.int64)
-    box = np.empty((p // 3 + 1, 4))
-    r = 0
+    first = np.empty(p // 4 + 2, dtype=np.int64)
+    n = split_closed(coords, first)
+    if n < 0:
+        return NOT_SIMPLE, np.empty((0, 2)), np.zeros(1, dtype=np.int64), np.empty((0, 4))
+    pts = np.empty((p - n, 2))
+    starts = np.zeros(n + 1, dtype=np.int64)
+    box = np.empty((n, 4))
     q = 0
-    i = 0
-    while i < p:
-        j = ring_end(coords, i)
-        if j < 0:
-            return NOT_SIMPLE, np.empty((0, 2)), np.zeros(1, dtype=np.int64), np.empty((0, 4))
+    for r in range(n):
         x0 = y0 = math.inf
         x1 = y1 = -math.inf
-        for k in range(i, j):
+        for k in range(first[r], first[r + 1] - 1):
             x, y = coords[k, 0] * scale, coords[k, 1] * scale
             pts[q, 0] = x
             pts[q, 1] = y
             x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
             q += 1
         box[r, 0], box[r, 1], box[r, 2], box[r, 3] = x0, y0, x1, y1
-        r += 1
-        starts[r] = q
-        i = j + 1
-    return OK, pts[:q].copy(), starts[: r + 1].copy(), box[:r].copy()
+        starts[r + 1] = q
+    return OK, pts, starts, box
