@@ -3,14 +3,14 @@
 Every geometry here has integral coordinates in micrometres (stored as float64 by GEOS, exact
 below 2**53). Intersections and differences of operands with ``clip.MIN_VERTICES`` or more
 vertices run on Clipper2 (``clip``: integer coordinates, 2-5 times faster than GEOS on layer
-sections), and on GEOS with ``grid_size=1`` (snap-rounding to the micrometre grid) when
-GEOS calls Clipper2's result invalid (a ring touching itself: up to a quarter of the
-differences of a slice, no intersection so far). Smaller operands run on GEOS's
-floating-point overlay. Offsets run on a numba kernel where GEOS's buffer would return its
-raw offset curves (``kernels/offset.py``: two thirds of a slice's offsets, the same polygons
-as GEOS's), on GEOS's buffer otherwise. GEOS's results are rounded back onto the grid and
-checked (``_snap``), snap-rounded by ``set_precision`` when rounding leaves them invalid.
-Unions snap-round.
+sections; rings that touch themselves split), and on GEOS with ``grid_size=1``
+(snap-rounding to the micrometre grid) when GEOS still calls Clipper2's result invalid
+(edges that cross or overlap: 9 of the 107 differences of an idler_riser slice). Smaller
+operands run on GEOS's floating-point overlay. Offsets run on a numba kernel where GEOS's
+buffer would return its raw offset curves (``kernels/offset.py``: two thirds of a slice's
+offsets, the same polygons as GEOS's), on GEOS's buffer otherwise. GEOS's results are
+rounded back onto the grid and checked (``_snap``), snap-rounded by ``set_precision`` when
+rounding leaves them invalid. Unions snap-round.
 
 Shapes: a "loop" is int64 (n, 2) micrometres without a repeated last point; a "region" is a
 shapely Polygon/MultiPolygon (or empty geometry).

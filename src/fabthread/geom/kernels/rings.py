@@ -361,6 +361,129 @@ def clipper_wkb(points: np.ndarray, starts: np.ndarray) -> tuple[int, np.ndarray
     return OK, polygons_wkb(xy, starts, hole, np.arange(n_rings))
 
 
+@helper
+def repeated_points(xy: np.ndarray) -> np.ndarray:
+    """Whether each point of ``xy`` (P, 2) has the same coordinates as another one."""
+    p = xy.shape[0]
+    order = np.argsort(xy[:, 1], kind="mergesort")
+    order = order[np.argsort(xy[order, 0], kind="mergesort")]  # by x, then y
+    dup = np.zeros(p, dtype=np.bool_)
+    for k in range(1, p):
+        i, j = order[k - 1], order[k]
+        if xy[i, 0] == xy[j, 0] and xy[i, 1] == xy[j, 1]:
+            dup[i] = True
+            dup[j] = True
+    return dup
+
+
+@kernel("i8[:, :], i8[:], b1[:]", returns="Tuple((i8, u1[:]))")
+def split_touching(
+    points: np.ndarray, starts: np.ndarray, is_hole: np.ndarray
+) -> tuple[int, np.ndarray]:
+    """Clipper2's result rings with every ring that passes one of its points twice split
+    there into simple rings, as WKB polygons that GEOS can call valid.
+
+    points int64 (Q, 2) and starts int64 (R + 1,): the rings of the PolyTree one after the
+    other (open); ``is_hole`` (R,): each ring's part in the tree. A ring touching itself is
+    one GEOS rejects ("Ring Self-intersection") although the region is right: an outer
+    with a loop of the other orientation is an outer around an inverted hole, one with two
+    loops of its own orientation two outers meeting at a point (and likewise for a hole).
+    After the split a loop keeps its ring's part when it turns the same way and takes the
+    other part when it turns the other way (no area: a spike out and back, dropped); each
+    hole goes to the smallest outer around one of its points that no other ring passes.
+    Returns (``OK``, WKB: the outers in ring order, each followed by its holes) or
+    (``NOT_SIMPLE``, empty) when a hole finds no outer or no outer is left; other faults
+    (edges that cross or overlap) are left for GEOS's validity test to find."""
+    none = np.empty(0, dtype=np.uint8)
+    n_in = starts.shape[0] - 1
+    p = points.shape[0]
+    xy = np.empty((p, 2))
+    for i in range(p):
+        xy[i, 0] = points[i, 0]
+        xy[i, 1] = points[i, 1]
+    dup = repeated_points(xy)
+    # split: walk each ring with a stack of point indices; meeting a point already on the
+    # stack closes the loop from there (at most one ring per point)
+    out_xy = np.empty((p, 2))
+    out_start = np.zeros(p + 1, dtype=np.int64)
+    out_dup = np.zeros(p, dtype=np.bool_)
+    out_hole = np.zeros(p, dtype=np.bool_)
+    stack = np.empty(p, dtype=np.int64)
+    n_out = 0
+    w = 0
+    for r in range(n_in):
+        turn = signed_area2(xy, starts[r], starts[r + 1]) > 0.0
+        top = 0
+        for i in range(starts[r], starts[r + 1] + 1):
+            k = i if i < starts[r + 1] else starts[r]  # the ring's first point closes it
+            at = -1
+            if dup[k] or i == starts[r + 1]:
+                for s in range(top - 1, -1, -1):
+                    q = stack[s]
+                    if xy[q, 0] == xy[k, 0] and xy[q, 1] == xy[k, 1]:
+                        at = s
+                        break
+            if at < 0:
+                stack[top] = k
+                top += 1
+                continue
+            if top - at >= 3:  # the loop stack[at:top] (fewer points: a spike)
+                w0 = w
+                for s in range(at, top):
+                    out_xy[w, 0] = xy[stack[s], 0]
+                    out_xy[w, 1] = xy[stack[s], 1]
+                    out_dup[w] = dup[stack[s]]
+                    w += 1
+                a2 = signed_area2(out_xy, w0, w)
+                if a2 != 0.0:
+                    out_hole[n_out] = is_hole[r] != ((a2 > 0.0) != turn)
+                    n_out += 1
+                    out_start[n_out] = w
+                else:
+                    w = w0
+            top = at + 1
+    starts2 = out_start[: n_out + 1]
+    hole = out_hole[:n_out]
+    size = np.empty(n_out)
+    for r in range(n_out):
+        size[r] = abs(signed_area2(out_xy, starts2[r], starts2[r + 1]))
+    # each hole's outer: the smallest one around a point of the hole that is no other's
+    owner = np.full(n_out, -1, dtype=np.int64)
+    n_outer = 0
+    for r in range(n_out):
+        if not hole[r]:
+            n_outer += 1
+            continue
+        t = -1
+        for i in range(starts2[r], starts2[r + 1]):
+            if not out_dup[i]:
+                t = i
+                break
+        if t < 0:
+            return NOT_SIMPLE, none
+        best = -1
+        for o in range(n_out):
+            if not hole[o] and (best < 0 or size[o] < size[best]):
+                if inside(out_xy[t, 0], out_xy[t, 1], out_xy, starts2[o], starts2[o + 1]):
+                    best = o
+        if best < 0:
+            return NOT_SIMPLE, none
+        owner[r] = best
+    if n_outer == 0:
+        return NOT_SIMPLE, none
+    seq = np.empty(n_out, dtype=np.int64)
+    m = 0
+    for o in range(n_out):
+        if not hole[o]:
+            seq[m] = o
+            m += 1
+            for h in range(n_out):
+                if owner[h] == o:
+                    seq[m] = h
+                    m += 1
+    return OK, polygons_wkb(out_xy, starts2, hole, seq[:m])
+
+
 @kernel("f8[:, :], f8", returns="Tuple((i8, f8[:, :], i8[:], f8[:, :]))")
 def ring_boxes(coords: np.ndarray, scale: float) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """A region's rings for the travel kernels: ``coords`` as ``shapely.get_coordinates``
