@@ -227,3 +227,36 @@ def test_a_part_with_a_cavity_prints_anchored_skins_at_full_volume() -> None:
     full = slice_part(part, SliceSettings(infill_density=1.0, skirt_loops=0), workers=1)
     volume = 20 * 20 * 12 - 6 * 6 * 3  # (the boolean's mesh adds the cavity to its volume)
     assert full.extrude_mm3[full.object_id == 0].sum() == pytest.approx(volume, rel=0.03)
+
+
+def test_layers_inside_their_neighbours_skip_the_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A layer whose infill lies inside each of the layers above and below needs none of the
+    window intersections: the skins are the same as with every window computed, and on a
+    tapering part (a cone: every section differs) most windows are never computed."""
+    from fabthread.slice import skins as skins_mod
+    from fabthread.slice.sections import layer_planes, section_mesh
+
+    cone = trimesh.creation.cone(15.0, 20.0, sections=48)
+    part = place_on_bed(part_from_trimesh(cone, "cone"), 100.0, 100.0)
+    tops, heights = layer_planes(part, SliceSettings())
+    outlines = section_mesh(part, tops - heights / 2.0)
+    fills = [pg.shrink(o, 860.0) for o in outlines]
+    lazy = skins_mod.Windows(outlines, 3)
+    got = [
+        classify_skins(f, outlines, i, lazy, lazy, 3, 3, spacing_um=SP_UM)
+        for i, f in enumerate(fills)
+    ]
+    assert len(lazy._done) < len(outlines) / 4
+    monkeypatch.setattr(skins_mod, "_inside_each", lambda *a: False)
+    eager = window_intersections(outlines, 3)
+    want = [
+        classify_skins(f, outlines, i, eager, eager, 3, 3, spacing_um=SP_UM)
+        for i, f in enumerate(fills)
+    ]
+    for g, w in zip(got, want, strict=True):
+        for name in ("top", "solid", "sparse"):
+            assert pg.same(getattr(g, name), getattr(w, name)), name
+        assert len(g.bridges) == len(w.bridges)
+    # both kinds compared: layers with sparse infill and (near the tip and base) solid ones
+    assert sum(pg.area_mm2(g.sparse) > 0 for g in got) > len(got) / 3
+    assert sum(pg.area_mm2(g.solid) > 0 for g in got) >= 6

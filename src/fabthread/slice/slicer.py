@@ -43,7 +43,7 @@ from fabthread.slice.regions import (
 )
 from fabthread.slice.seams import seam_loop
 from fabthread.slice.sections import layer_planes, section_loops, section_region
-from fabthread.slice.skins import Skins, classify_skins
+from fabthread.slice.skins import Skins, Windows, classify_skins
 from fabthread.slice.supports import plan_supports, support_lines_mm
 from fabthread.slice.workers import can_fork, fork_map
 
@@ -88,13 +88,13 @@ class _Job:
 
 @dataclass(frozen=True, slots=True)
 class _Layers:
-    """The regions one chunk reads, as full-length lists (``pg.EMPTY`` where the chunk does
-    not look): outlines[i], above[j] = outlines[j : j + top] intersected, below[j] likewise
-    with ``bottom`` layers."""
+    """The regions one chunk reads, indexed by layer: outlines[i] (None where the chunk does
+    not look), above[j] = outlines[j : j + top] intersected, below[j] likewise with
+    ``bottom`` layers (``skins.Windows``)."""
 
     outlines: list[BaseGeometry]
-    above: list[BaseGeometry]
-    below: list[BaseGeometry]
+    above: Windows
+    below: Windows
 
 
 #: What forked workers read (the section loops, then the job), set before they are forked.
@@ -232,75 +232,47 @@ def _chunk_outlines(job: _Job, a: int, b: int) -> list[BaseGeometry]:
     return out
 
 
-def _chunk_layers(job: _Job, first: int, end: int) -> _Layers:
-    """The regions that layers ``first`` to ``end - 1`` read: the outlines, and the windows
-    of ``top_layers`` above and ``bottom_layers`` below them (see ``skins.classify_skins``)."""
+def _chunk_layers(job: _Job) -> _Layers:
+    """The regions the chunk's layers read: the outlines, and the windows of ``top_layers``
+    above and ``bottom_layers`` below them (``skins.Windows``: each computed when skin
+    detection first needs it)."""
     s = job.settings
-    top, bottom = s.top_layers, s.bottom_layers
     outlines = job.outlines
     assert outlines is not None, "the chunk's regions are made before its layers"
-    if top == bottom:  # one set of windows serves both tests
-        above = below = _windows(outlines, top, first - bottom, end + 1)
-    else:
-        above = _windows(outlines, top, first + 1, end + 1)
-        below = _windows(outlines, bottom, first - bottom, end - bottom)
+    above = Windows(outlines, s.top_layers)
+    # one set of windows serves both tests when they are as deep
+    below = above if s.bottom_layers == s.top_layers else Windows(outlines, s.bottom_layers)
     return _Layers(outlines, above, below)
-
-
-def _windows(outlines: list[BaseGeometry], k: int, j0: int, j1: int) -> list[BaseGeometry]:
-    """``out[j]`` = intersection of ``outlines[j : j + k]`` for j in ``j0..j1 - 1`` (empty when
-    the window leaves the stack; ``pg.EMPTY`` outside the range), as
-    ``skins.window_intersections`` computes for every j."""
-    n = len(outlines)
-    out = [pg.EMPTY] * n
-    for j in range(max(0, j0), min(n, j1)):
-        if k <= 0 or j + k > n:
-            continue
-        region = outlines[j]
-        for i in range(j + 1, j + k):
-            region = pg.intersection(region, outlines[i])
-            if region.is_empty:
-                break
-        out[j] = region
-    return out
 
 
 class _GeometryKeys:
     """Keys that are equal for two layers of a chunk exactly when ``_layer_geometry`` gives
-    them the same result: the same section, the same neighbours and windows that skin
-    detection reads, the same parity (infill angles alternate), height and first-layer
-    width (and the same height for the gyroid, the one pattern that depends on it). Tall
-    prismatic parts repeat most of their layers."""
+    them the same result: the same section and the same sections of the layers that skin
+    detection reads (``bottom_layers`` below to ``top_layers`` above), the same parity
+    (infill angles alternate), height and first-layer width (and the same height for the
+    gyroid, the one pattern that depends on it). Tall prismatic parts repeat most of their
+    layers."""
 
     def __init__(self, job: _Job, view: _Layers) -> None:
         self._job = job
-        self._view = view
-        self._wkb: dict[tuple[int, int], bytes] = {}
+        self._outlines = view.outlines
+        self._wkb: dict[int, bytes] = {}
 
-    def _bytes(self, which: int, j: int) -> bytes | None:
-        regions = (self._view.outlines, self._view.above, self._view.below)[which]
-        if j < 0 or j >= len(regions):
+    def _bytes(self, j: int) -> bytes | None:
+        if j < 0 or j >= len(self._outlines):
             return None
-        got = self._wkb.get((which, j))
+        got = self._wkb.get(j)
         if got is None:
-            got = self._wkb[(which, j)] = shapely.to_wkb(regions[j])
+            got = self._wkb[j] = shapely.to_wkb(self._outlines[j])
         return got
 
     def of(self, li: int) -> tuple:
         job = self._job
         s = job.settings
         z = float(job.z_mm[li]) if s.infill_pattern == "gyroid" else 0.0
-        return (
-            li == 0,
-            li % 2,
-            float(job.height_mm[li]),
-            z,
-            self._bytes(0, li),
-            self._bytes(0, li + 1),
-            self._bytes(0, li - 1),
-            self._bytes(1, li + 1),
-            self._bytes(2, li - s.bottom_layers),
-        )
+        # the layers read: the windows below and above, and the neighbours (bridges, tops)
+        read = range(li - max(s.bottom_layers, 1), li + max(s.top_layers, 1) + 1)
+        return (li == 0, li % 2, float(job.height_mm[li]), z, *[self._bytes(j) for j in read])
 
 
 def _slice_chunk(job: _Job, a: int, b: int, progress: Progress | None = None) -> list[tuple]:
@@ -312,7 +284,7 @@ def _slice_chunk(job: _Job, a: int, b: int, progress: Progress | None = None) ->
     pos = (float(corner[0, 0]), float(corner[0, 1]))
     prev_seams = corner
     first = max(0, a - WARMUP_LAYERS)
-    view = _chunk_layers(job, first, b)
+    view = _chunk_layers(job)
     # the first layer picks its seams freely (most concave corner); a warm-up starts aligned
     # to the rear-left corner, as a layer before it would most likely have left them
     fresh = first == 0
