@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+import shapely.affinity
 
 from fabthread.geom import polygons as pg
 
@@ -103,7 +104,8 @@ def test_opening_of_random_regions_stays_within_them() -> None:
         loop = np.round(np.stack([rad * np.cos(ang), rad * np.sin(ang)], 1)).astype(np.int64)
         region = pg.from_loops([loop])
         opened = pg.opening(region, float(rng.uniform(100, 1_500)))
-        assert shapely.buffer(region, 1.0).covers(opened)
+        # within the region but for the rounding to the grid (offset_within leaves that)
+        assert shapely.buffer(region, pg.GRID_SLACK_UM).covers(opened)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -134,3 +136,20 @@ def test_small_booleans_match_snap_rounding(seed: int) -> None:
             # one micrometre of rounding along the boundary at most
             assert abs(ours.area - geos.area) <= max(ours.length, geos.length) * 1.0 + 1.0
             assert shapely.symmetric_difference(ours, geos).area <= geos.length * 1.0 + 1.0
+
+
+def test_offset_within_clips_an_edge_across_a_notch_but_not_rounding() -> None:
+    # a 10 mm square with a 1 mm wide notch cut 3 mm into its top; grown back from a square
+    # that ignores the notch, every vertex lies inside, yet the top edge crosses the notch
+    bound = pg.from_loops([np.array([[0, 0], [10_000, 0], [10_000, 10_000], [5_500, 10_000],
+                                     [5_500, 7_000], [4_500, 7_000], [4_500, 10_000],
+                                     [0, 10_000]])])  # fmt: skip
+    inner = pg.from_loops([np.array([[1_000, 1_000], [9_000, 1_000], [9_000, 9_000],
+                                     [1_000, 9_000]])])  # fmt: skip
+    got = pg.offset_within(inner, 1_000.0, bound)
+    assert shapely.buffer(bound, pg.GRID_SLACK_UM).covers(got)
+    assert pg.area_mm2(got) == pytest.approx(100.0 - 3.0)
+    # a region a micrometre outside its bound (rounding) comes back as grown, unclipped
+    nudged = shapely.affinity.translate(inner, 1.0, 0.0)
+    assert pg.same(pg.offset_within(nudged, 1_000.0, pg.offset(inner, 1_000.0)),
+                   pg.offset(nudged, 1_000.0))  # fmt: skip
