@@ -347,3 +347,17 @@ def test_empty_toolpath_gives_start_and_end() -> None:
     tp = toolpath_from_rows([], [0.2])
     text = emit_gcode(tp, machine(), material(), MARLIN)
     assert "G28" in text and "M84" in text and ";LAYER_CHANGE" not in text
+
+
+def test_join_body_is_join_of_the_joined_pieces() -> None:
+    from fabthread.gcode.emit import _join, _join_body
+
+    cases = [
+        ("; head\n", ["G1 X1\n", "", "G1 X2\n\n", "\n"], "M84\n"),
+        ("; head", ["G1 X1"], "M84"),
+        ("\n", ["\n", ""], "M84\n\n"),
+        ("", [], ""),
+        ("; head\n", ["\nG1 X1\n", "; tail\n"], "\n"),
+    ]
+    for head, pieces, end in cases:
+        assert _join_body(head, pieces, end) == _join([head, "".join(pieces), end])
