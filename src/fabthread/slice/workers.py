@@ -55,8 +55,11 @@ def fork_map(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator
             yield fn(item)
         return
     workers = min(workers, len(items))
+    # this process starts with the last item (the children with the first ones): it needs
+    # no fork and touches no copied page, so it takes the one that starts late and has the
+    # most warming up to do (the slicer's last chunk; idler_riser: 6 % longer than the first)
     task_r, task_w = os.pipe()
-    os.write(task_w, b"".join(_INDEX.pack(i) for i in range(len(items))))
+    os.write(task_w, b"".join(_INDEX.pack(i) for i in range(len(items) - 1)))
     os.close(task_w)  # everyone stops at end of file
     children: dict[int, tuple[int, int]] = {}  # notice pipe -> (pid, spool)
     try:
@@ -99,11 +102,11 @@ def _work_and_collect(
     task_r: int,
     children: dict[int, tuple[int, int]],
 ) -> Iterator[Any]:
-    """Items from the task pipe computed here while there are any, the children's results
-    read as they are noticed; everything yielded in item order."""
+    """The last item, then items from the task pipe computed here while there are any, the
+    children's results read as they are noticed; everything yielded in item order."""
     count = len(items)
     readers = {fd: _Reader(spool) for fd, (_, spool) in children.items()}
-    done: dict[int, Any] = {}
+    done: dict[int, Any] = {count - 1: fn(items[count - 1])}
     next_index = 0
     mine = True
     while next_index < count:
