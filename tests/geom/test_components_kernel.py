@@ -212,3 +212,63 @@ def test_parse_ints_matches_int(seed: int) -> None:
 def test_element_attributes_reports_what_is_wrong(block: str, kind: int) -> None:
     _, _, spans, status = _scan(block)
     assert status[1] == kind and len(spans) == 0
+
+
+# --- edge_uses and nondegenerate ------------------------------------------------------------
+
+
+def edge_uses_twin(a: np.ndarray, b: np.ndarray) -> tuple[list[int], list[int], list[int]]:
+    seen: dict[tuple[int, int], list[int]] = {}
+    for k, (x, y) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        seen.setdefault((min(x, y), max(x, y)), []).append(k)
+    runs = list(seen.values())
+    return [len(r) for r in runs], [r[0] for r in runs], [r[1] if len(r) > 1 else -1 for r in runs]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_edge_uses_matches_twin(seed: int) -> None:
+    from fabthread.geom.kernels.components import edge_uses
+
+    rng = np.random.default_rng(40 + seed)
+    n = int(rng.integers(0, 4000))
+    span = int(rng.choice([3, 40, 10**6]))
+    a = rng.integers(0, span, n).astype(np.int64)
+    b = rng.integers(0, span, n).astype(np.int64)
+    got = [x.tolist() for x in edge_uses(a, b, span)]
+    assert got == [*edge_uses_twin(a, b)]
+
+
+def nondegenerate_twin(vertices: np.ndarray, faces: np.ndarray, min_height: float) -> np.ndarray:
+    """trimesh's nondegenerate_faces arithmetic in numpy (what mesh_io computed before)."""
+    tri = vertices[faces]
+    vec = tri[:, 1:] - tri[:, :2]
+    area = np.sqrt((np.cross(vec[:, 0], vec[:, 1]) ** 2).sum(axis=1)) / 2.0
+    keep = np.ones(len(faces), dtype=bool)
+    for corner in (1, 2):
+        side = tri[:, corner] - tri[:, 0]
+        length = (side**2).sum(axis=1) ** 0.5
+        height = np.zeros(len(faces))
+        ok = length > min_height
+        height[ok] = (area[ok] * 2) / length[ok]
+        keep &= height > min_height
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_nondegenerate_matches_twin(seed: int) -> None:
+    from fabthread.geom.kernels.components import nondegenerate
+
+    rng = np.random.default_rng(60 + seed)
+    vertices = rng.normal(0, 10, (300, 3))
+    vertices[:40] = vertices[40:80] + rng.normal(0, 1e-9, (40, 3))  # near-duplicates
+    vertices[80:120, 2] = 0.0
+    vertices[120:160] = vertices[160:200] * 0.5 + vertices[200:240] * 0.5  # on segments
+    faces = rng.integers(0, 300, (5000, 3)).astype(np.int64)
+    faces[:500, 1] = faces[:500, 0]  # repeated corners
+    faces[500:900] = np.stack([np.arange(120, 160), np.arange(160, 200), np.arange(200, 240)], 1)[
+        rng.integers(0, 40, 400)
+    ]  # collinear corners
+    for h in (1e-8, 1e-3, 1.0):
+        got = nondegenerate(vertices, faces, h)
+        np.testing.assert_array_equal(got, nondegenerate_twin(vertices, faces, h))
+    assert not nondegenerate(vertices, faces, 1e-8)[:900].any()

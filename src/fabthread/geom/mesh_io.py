@@ -167,19 +167,11 @@ def _first_of_equal_rows(rows: np.ndarray) -> np.ndarray:
 
 def _nondegenerate(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """bool (m,): triangles whose 2-D bounding box is taller than MIN_TRIANGLE_HEIGHT_MM on
-    both sides (trimesh's ``nondegenerate_faces``, same arithmetic)."""
-    tri = vertices[faces]
-    vec = tri[:, 1:] - tri[:, :2]
-    area = np.sqrt((np.cross(vec[:, 0], vec[:, 1]) ** 2).sum(axis=1)) / 2.0
-    keep = np.ones(len(faces), dtype=bool)
-    for corner in (1, 2):
-        side = tri[:, corner] - tri[:, 0]
-        length = (side**2).sum(axis=1) ** 0.5
-        height = np.zeros(len(faces))
-        ok = length > MIN_TRIANGLE_HEIGHT_MM
-        height[ok] = (area[ok] * 2) / length[ok]
-        keep &= height > MIN_TRIANGLE_HEIGHT_MM
-    return keep
+    both sides (trimesh's ``nondegenerate_faces``, same arithmetic: the ``nondegenerate``
+    kernel)."""
+    from fabthread.geom.kernels.components import nondegenerate
+
+    return nondegenerate(vertices, faces, MIN_TRIANGLE_HEIGHT_MM)
 
 
 def _drop_unreferenced(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,23 +194,21 @@ def _orient_if_clean(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray | No
     flat that the filling triangles are dropped as degenerate, like the slivers left where
     degenerate triangles were removed); no body touching another at a vertex; no two
     bodies overlapping (merge_overlapping_bodies changes nothing)."""
-    from fabthread.geom.kernels.components import connected_components
+    from fabthread.geom.kernels.components import connected_components, edge_uses
 
     n_vertices, n_faces = len(vertices), len(faces)
     a = faces.ravel()  # directed edge k runs a[k] -> b[k], in triangle k // 3
     b = faces[:, [1, 2, 0]].ravel()
-    key = np.minimum(a, b) * n_vertices + np.maximum(a, b)
-    order = np.argsort(key)
-    sorted_key = key[order]
-    start = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
-    uses = np.diff(np.r_[start, len(key)])
+    uses, first, second = edge_uses(a, b, n_vertices)
     if uses.max() > 2:
         return None
-    shared = start[uses == 2]
-    e0, e1 = order[shared], order[shared + 1]
+    e0, e1 = first[uses == 2], second[uses == 2]
     if np.any(a[e0] == a[e1]):
         return None
-    boundary = order[start[uses == 1]]
+    boundary = first[uses == 1]
+    if len(boundary):  # the open edges in the order of their (smaller, larger) end pair
+        lo, hi = np.minimum(a[boundary], b[boundary]), np.maximum(a[boundary], b[boundary])
+        boundary = boundary[np.argsort(lo * n_vertices + hi)]
     if len(boundary) and not _holes_stay_open(vertices, a[boundary], b[boundary], len(uses)):
         return None
     body = connected_components(n_faces, e0 // 3, e1 // 3)

@@ -89,3 +89,80 @@ def connected_components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         else:
             labels[i] = labels[r]  # r < i: already labelled
     return labels
+
+
+@kernel("i8[:], i8[:], i8", returns="Tuple((i8[:], i8[:], i8[:]))")
+def edge_uses(
+    a: np.ndarray, b: np.ndarray, n_nodes: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct undirected edges among a[k]-b[k] (int64 (E,) each, nodes 0..n_nodes-1;
+    the caller checks), in order of first appearance: how many k use each, the first such
+    k and the second (-1 when there is none). Returns three int64 (U,) arrays.
+
+    The edges are bucketed by their smaller node (a counting pass, then each edge looked
+    for among the few already in its bucket): matching the 675k edges of a 225k-triangle
+    mesh by sorting their keys took 38 ms, by a hash table 52 ms (cache misses)."""
+    n = a.shape[0]
+    start = np.zeros(n_nodes + 1, dtype=np.int64)
+    for i in range(n):
+        start[min(a[i], b[i]) + 1] += 1
+    for v in range(n_nodes):
+        start[v + 1] += start[v]
+    fill = start[:-1].copy()
+    bucket = np.empty(n, dtype=np.int64)  # the distinct edges of each smaller node
+    uses = np.zeros(n, dtype=np.int64)
+    first = np.empty(n, dtype=np.int64)
+    second = np.full(n, -1, dtype=np.int64)
+    other = np.empty(n, dtype=np.int64)  # larger node of each distinct edge
+    count = 0
+    for i in range(n):
+        lo, hi = min(a[i], b[i]), max(a[i], b[i])
+        found = -1
+        for k in range(start[lo], fill[lo]):
+            if other[bucket[k]] == hi:
+                found = bucket[k]
+                break
+        if found < 0:
+            bucket[fill[lo]] = count
+            fill[lo] += 1
+            other[count] = hi
+            uses[count] = 1
+            first[count] = i
+            count += 1
+        else:
+            if uses[found] == 1:
+                second[found] = i
+            uses[found] += 1
+    return uses[:count].copy(), first[:count].copy(), second[:count].copy()
+
+
+@kernel("f8[:, :], i8[:, :], f8", returns="b1[:]")
+def nondegenerate(vertices: np.ndarray, faces: np.ndarray, min_height: float) -> np.ndarray:
+    """bool (m,): triangles ``vertices[faces]`` whose heights over the sides from corner 0 to
+    corners 1 and 2 both exceed ``min_height`` (trimesh's ``nondegenerate_faces``, the
+    arithmetic of numpy's ``cross`` and sums, in one pass instead of a dozen arrays)."""
+    m = faces.shape[0]
+    keep = np.empty(m, dtype=np.bool_)
+    for t in range(m):
+        p, q, r = faces[t, 0], faces[t, 1], faces[t, 2]
+        ux = vertices[q, 0] - vertices[p, 0]
+        uy = vertices[q, 1] - vertices[p, 1]
+        uz = vertices[q, 2] - vertices[p, 2]
+        vx = vertices[r, 0] - vertices[q, 0]
+        vy = vertices[r, 1] - vertices[q, 1]
+        vz = vertices[r, 2] - vertices[q, 2]
+        cx = uy * vz - uz * vy
+        cy = uz * vx - ux * vz
+        cz = ux * vy - uy * vx
+        area = np.sqrt(cx * cx + cy * cy + cz * cz) / 2.0
+        ok = True
+        for c in (q, r):
+            sx = vertices[c, 0] - vertices[p, 0]
+            sy = vertices[c, 1] - vertices[p, 1]
+            sz = vertices[c, 2] - vertices[p, 2]
+            length = np.sqrt(sx * sx + sy * sy + sz * sz)
+            height = (area * 2.0) / length if length > min_height else 0.0
+            if not height > min_height:
+                ok = False
+        keep[t] = ok
+    return keep
