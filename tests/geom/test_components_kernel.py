@@ -272,3 +272,19 @@ def test_nondegenerate_matches_twin(seed: int) -> None:
         got = nondegenerate(vertices, faces, h)
         np.testing.assert_array_equal(got, nondegenerate_twin(vertices, faces, h))
     assert not nondegenerate(vertices, faces, 1e-8)[:900].any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sorted_edges_is_unique_of_the_keys(seed: int) -> None:
+    from fabthread.geom.kernels.components import sorted_edges
+
+    rng = np.random.default_rng(80 + seed)
+    n_nodes = int(rng.choice([1, 5, 300, 100_000]))
+    m = int(rng.integers(0, 5000))
+    a = rng.integers(0, n_nodes, m).astype(np.int64)
+    b = rng.integers(0, n_nodes, m).astype(np.int64)
+    key = np.minimum(a, b) * n_nodes + np.maximum(a, b)
+    uniq, inverse = np.unique(key, return_inverse=True)
+    edge_id, nodes = sorted_edges(a, b, n_nodes)
+    np.testing.assert_array_equal(edge_id, inverse.ravel())
+    np.testing.assert_array_equal(nodes, np.stack([uniq // n_nodes, uniq % n_nodes], 1))

@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from fabthread.errors import MeshError
 from fabthread.geom import polygons as pg
+from fabthread.geom.kernels.components import sorted_edges
 from fabthread.model.layers import LayerStack
 from fabthread.model.part import Part
 from fabthread.model.settings import SliceSettings
@@ -46,13 +47,11 @@ def edge_table(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (faces[f, k], faces[f, (k+1) % 3]), and ``edge_vertices`` int64 (E, 2), lower index first.
     """
     pairs = faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2)
-    lo = np.minimum(pairs[:, 0], pairs[:, 1])
-    hi = np.maximum(pairs[:, 0], pairs[:, 1])
     n = int(faces.max()) + 1 if faces.size else 1
-    key = lo * n + hi
-    uniq, inverse = np.unique(key, return_inverse=True)
-    edge_vertices = np.stack([uniq // n, uniq % n], axis=1).astype(np.int64)
-    return inverse.reshape(-1, 3).astype(np.int64), edge_vertices
+    edge_id, edge_vertices = sorted_edges(
+        np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]), n
+    )
+    return edge_id.reshape(-1, 3), edge_vertices
 
 
 #: Relative tolerance (sine of the angle) for a vertical face, a vertical edge and two

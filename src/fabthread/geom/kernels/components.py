@@ -166,3 +166,50 @@ def nondegenerate(vertices: np.ndarray, faces: np.ndarray, min_height: float) ->
                 ok = False
         keep[t] = ok
     return keep
+
+
+@kernel("i8[:], i8[:], i8", returns="Tuple((i8[:], i8[:, :]))")
+def sorted_edges(a: np.ndarray, b: np.ndarray, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct undirected edges among a[k]-b[k] (int64 (E,) each, nodes 0..n_nodes-1;
+    the caller checks) in ascending (smaller, larger) node order: the id of every k's edge
+    int64 (E,) and each edge's nodes int64 (U, 2), smaller first (what ``np.unique`` of the
+    keys smaller * n + larger gives, by a counting sort on the smaller node and an
+    insertion sort of the few in each bucket instead of a sort of all the keys)."""
+    n = a.shape[0]
+    start = np.zeros(n_nodes + 1, dtype=np.int64)
+    for i in range(n):
+        start[min(a[i], b[i]) + 1] += 1
+    for v in range(n_nodes):
+        start[v + 1] += start[v]
+    fill = start[:-1].copy()
+    his = np.empty(n, dtype=np.int64)
+    idx = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        lo = min(a[i], b[i])
+        p = fill[lo]
+        fill[lo] += 1
+        his[p] = max(a[i], b[i])
+        idx[p] = i
+    edge_id = np.empty(n, dtype=np.int64)
+    nodes = np.empty((n, 2), dtype=np.int64)
+    count = 0
+    for v in range(n_nodes):
+        s, e = start[v], start[v + 1]
+        for k in range(s + 1, e):  # insertion sort by the larger node (buckets are small)
+            h, j = his[k], idx[k]
+            m = k - 1
+            while m >= s and his[m] > h:
+                his[m + 1] = his[m]
+                idx[m + 1] = idx[m]
+                m -= 1
+            his[m + 1] = h
+            idx[m + 1] = j
+        prev = -1
+        for k in range(s, e):
+            if his[k] != prev:
+                nodes[count, 0] = v
+                nodes[count, 1] = his[k]
+                count += 1
+                prev = his[k]
+            edge_id[idx[k]] = count - 1
+    return edge_id, nodes[:count].copy()
