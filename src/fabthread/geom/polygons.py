@@ -80,6 +80,17 @@ def from_loops(loops: Sequence[np.ndarray]) -> BaseGeometry:
             if len(parents):
                 parent = int(parents[np.argmin(areas[parents])])
                 holes_of.setdefault(parent, []).append(i)
+    # loops that neither cross nor touch (a clean section) are the rings of the region as
+    # they are: each outline with its holes, the outlines together; booleans only where
+    # GEOS calls that invalid (featuretype: a union and a difference per layer, 37 ms)
+    direct = [
+        shapely.Polygon(loops[i], holes=[loops[h] for h in holes_of.get(i, [])])
+        for i in range(n)
+        if depth[i] % 2 == 0
+    ]
+    region = direct[0] if len(direct) == 1 else shapely.MultiPolygon(direct)
+    if _on_grid(region) and shapely.is_valid(region):
+        return region
     for i in range(n):
         if depth[i] % 2 == 0:
             shell = polys[i]
@@ -100,10 +111,15 @@ def _clean_unless_on_grid(geom: BaseGeometry) -> BaseGeometry:
     """``_clean``, skipped for a valid geometry whose coordinates are whole micrometres
     already (loops that do not cross, a simplification: snapping them would change nothing
     and costs a precision-reducing overlay, 170 µs on a 100-vertex section)."""
-    xy = shapely.get_coordinates(geom)
-    if np.array_equal(xy, np.round(xy)) and shapely.is_valid(geom):
+    if _on_grid(geom) and shapely.is_valid(geom):
         return polygonal(geom)
     return _clean(geom)
+
+
+def _on_grid(geom: BaseGeometry) -> bool:
+    """Whether every coordinate of ``geom`` is a whole micrometre."""
+    xy = shapely.get_coordinates(geom)
+    return bool(np.array_equal(xy, np.round(xy)))
 
 
 def polygonal(geom: BaseGeometry) -> BaseGeometry:
