@@ -288,3 +288,26 @@ def test_sorted_edges_is_unique_of_the_keys(seed: int) -> None:
     edge_id, nodes = sorted_edges(a, b, n_nodes)
     np.testing.assert_array_equal(edge_id, inverse.ravel())
     np.testing.assert_array_equal(nodes, np.stack([uniq // n_nodes, uniq % n_nodes], 1))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_body_volumes_matches_numpy(seed: int) -> None:
+    from fabthread.geom.kernels.components import body_volumes
+
+    rng = np.random.default_rng(90 + seed)
+    vertices = rng.normal(0, 5, (400, 3))
+    n_bodies = 4
+    faces = np.concatenate(
+        [rng.integers(100 * g, 100 * g + 100, (300, 3)) for g in range(n_bodies)]
+    ).astype(np.int64)
+    body = np.repeat(np.arange(n_bodies), 300).astype(np.int64)
+    tri = vertices[faces]
+    vec = tri[:, 1:] - tri[:, :2]
+    cross_x = vec[:, 0, 1] * vec[:, 1, 2] - vec[:, 0, 2] * vec[:, 1, 1]
+    want = np.bincount(body, cross_x * (tri[:, 0, 0] + tri[:, 1, 0] + tri[:, 2, 0]), n_bodies)
+    apart, vertex_body, volume = body_volumes(vertices, faces, body, n_bodies)
+    assert apart
+    np.testing.assert_array_equal(volume, want)
+    assert vertex_body.tolist() == [g for g in range(n_bodies) for _ in range(100)]
+    faces[0, 0] = 150  # a triangle of body 0 touching body 1
+    assert not body_volumes(vertices, faces, body, n_bodies)[0]

@@ -194,7 +194,7 @@ def _orient_if_clean(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray | No
     flat that the filling triangles are dropped as degenerate, like the slivers left where
     degenerate triangles were removed); no body touching another at a vertex; no two
     bodies overlapping (merge_overlapping_bodies changes nothing)."""
-    from fabthread.geom.kernels.components import connected_components, edge_uses
+    from fabthread.geom.kernels.components import body_volumes, connected_components, edge_uses
 
     n_vertices, n_faces = len(vertices), len(faces)
     a = faces.ravel()  # directed edge k runs a[k] -> b[k], in triangle k // 3
@@ -213,16 +213,11 @@ def _orient_if_clean(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray | No
         return None
     body = connected_components(n_faces, e0 // 3, e1 // 3)
     n_bodies = int(body.max()) + 1
-    vertex_body = np.empty(n_vertices, dtype=np.int64)
-    vertex_body[faces] = body[:, None]
-    if np.any(vertex_body[faces] != body[:, None]):
-        return None  # two bodies share a vertex: trimesh counts them as one
     # inside-out closed bodies (trimesh.repair.fix_inversion with multibody=True: bodies of
     # at least 4 triangles without open edges, volume as trimesh sums it)
-    tri = vertices[faces]
-    vec = tri[:, 1:] - tri[:, :2]
-    cross_x = vec[:, 0, 1] * vec[:, 1, 2] - vec[:, 0, 2] * vec[:, 1, 1]
-    volume = np.bincount(body, cross_x * (tri[:, 0, 0] + tri[:, 1, 0] + tri[:, 2, 0]), n_bodies)
+    apart, vertex_body, volume = body_volumes(vertices, faces, body, n_bodies)
+    if not apart:
+        return None  # two bodies share a vertex: trimesh counts them as one
     is_open = np.zeros(n_bodies, dtype=bool)
     is_open[body[boundary // 3]] = True
     flip = (~is_open & (np.bincount(body, minlength=n_bodies) >= 4) & (volume < 0))[body]
@@ -231,8 +226,9 @@ def _orient_if_clean(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray | No
     if 2 <= n_bodies <= MAX_BODIES_TO_MERGE:
         lo = np.full((n_bodies, 3), np.inf)
         hi = np.full((n_bodies, 3), -np.inf)
-        np.minimum.at(lo, vertex_body, vertices)
-        np.maximum.at(hi, vertex_body, vertices)
+        used = vertex_body >= 0  # all are (unreferenced vertices are gone): kept safe
+        np.minimum.at(lo, vertex_body[used], vertices[used])
+        np.maximum.at(hi, vertex_body[used], vertices[used])
         if _overlapping(lo, hi).any():
             return None
     return out

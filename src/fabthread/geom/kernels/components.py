@@ -213,3 +213,32 @@ def sorted_edges(a: np.ndarray, b: np.ndarray, n_nodes: int) -> tuple[np.ndarray
                 prev = his[k]
             edge_id[idx[k]] = count - 1
     return edge_id, nodes[:count].copy()
+
+
+@kernel("f8[:, :], i8[:, :], i8[:], i8", returns="Tuple((b1, i8[:], f8[:]))")
+def body_volumes(
+    vertices: np.ndarray, faces: np.ndarray, body: np.ndarray, n_bodies: int
+) -> tuple[bool, np.ndarray, np.ndarray]:
+    """The bodies of a mesh checked and weighed: vertices float64 (n, 3), faces int64 (m, 3),
+    body int64 (m,) each triangle's body in 0..n_bodies-1. Returns (whether no vertex
+    belongs to triangles of two bodies, each vertex's body int64 (n,) (-1 when unused),
+    each body's signed volume float64 (n_bodies,) times 6 as trimesh sums it: x-component
+    of the triangle's normal times the sum of its corners' x, in triangle order)."""
+    vertex_body = np.full(vertices.shape[0], -1, dtype=np.int64)
+    volume = np.zeros(n_bodies)
+    apart = True
+    for t in range(faces.shape[0]):
+        p, q, r = faces[t, 0], faces[t, 1], faces[t, 2]
+        g = body[t]
+        for v in (p, q, r):
+            if vertex_body[v] < 0:
+                vertex_body[v] = g
+            elif vertex_body[v] != g:
+                apart = False
+        uy = vertices[q, 1] - vertices[p, 1]
+        uz = vertices[q, 2] - vertices[p, 2]
+        vy = vertices[r, 1] - vertices[q, 1]
+        vz = vertices[r, 2] - vertices[q, 2]
+        cross_x = uy * vz - uz * vy
+        volume[g] += cross_x * (vertices[p, 0] + vertices[q, 0] + vertices[r, 0])
+    return apart, vertex_body, volume
