@@ -20,6 +20,7 @@ import numpy as np
 from fabthread.errors import GcodeError
 from fabthread.gcode.cnc_dialect import cnc_words, line_words
 from fabthread.model.cam import ToolLibrary, peck_steps
+from fabthread.model.arrays import column_bounds
 from fabthread.model.profiles import Dialect, MachineProfile
 from fabthread.model.toolpath import MoveKind, Toolpath
 from fabthread.templates import TEMPLATE_FIELDS, render_template
@@ -83,8 +84,7 @@ class _Writer:
 
 def _template_values(tp: Toolpath, machine: MachineProfile, order_id: str) -> dict[str, object]:
     values: dict[str, object] = {name: 0.0 for name in TEMPLATE_FIELDS}
-    lo = tp.xyz_mm.min(axis=0) if len(tp) else np.zeros(3)
-    hi = tp.xyz_mm.max(axis=0) if len(tp) else np.zeros(3)
+    lo, hi = column_bounds(tp.xyz_mm) if len(tp) else (np.zeros(3), np.zeros(3))
     values.update(
         size_x_mm=machine.size_x_mm,
         size_y_mm=machine.size_y_mm,
@@ -201,7 +201,7 @@ def emit_cnc(
             t = tools.by_number(n)
             w.comment(f"T{n} {t.id}: {t.kind} D{_f(t.diameter_mm)} {t.flutes}fl")
     if len(tp):
-        lo, hi = tp.xyz_mm.min(axis=0), tp.xyz_mm.max(axis=0)
+        lo, hi = column_bounds(tp.xyz_mm)
         w.comment(
             "bounds X"
             + _f(lo[0], 2)
@@ -309,7 +309,7 @@ def _check_bounds(tp: Toolpath, machine: MachineProfile) -> None:
     machine's Z travel."""
     if not len(tp):
         return
-    lo, hi = tp.xyz_mm.min(axis=0), tp.xyz_mm.max(axis=0)
+    lo, hi = column_bounds(tp.xyz_mm)
     for axis, a, b, s in zip(
         "XY", lo[:2], hi[:2], (machine.size_x_mm, machine.size_y_mm), strict=True
     ):

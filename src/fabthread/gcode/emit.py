@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -51,6 +51,7 @@ from fabthread.gcode.moves import GcodeMoves
 from fabthread.gcode.reader import read_gcode
 from fabthread.gcode.thumbnail import thumbnail_blocks
 from fabthread.gcode.timing import Cooling, LayerTimes, layer_times, progress_command
+from fabthread.model.arrays import column_bounds
 from fabthread.model.profiles import Dialect, MachineProfile, MaterialProfile
 from fabthread.model.toolpath import EXTRUDING, MoveKind, Toolpath
 from fabthread.templates import TEMPLATE_FIELDS, render_template
@@ -173,12 +174,15 @@ def emit_program(
     cooling = Cooling.of(material, fan_full_below_s, fan_min_above_s)
     draft = _join_body(head, pieces, end)
     moves = read_gcode(draft, source="the emitted program")
+    draft_lines = draft.count("\n")
     if slots:
         del draft  # the program is written again below, with the layers' commands
     move_s = move_times(moves, machine.limits)
     times: LayerTimes | None = None
     if slots and (progress or cooling.varies):
-        body_end_line = head.count("\n") + sum(piece.count("\n") for piece in pieces)
+        # the end program is the draft's last lines (``_join_body``)
+        end_lines = end.rstrip("\n").count("\n") + 1 if end.strip("\n") else 0
+        body_end_line = draft_lines - end_lines
         times = layer_times(moves, move_s, len(slots), body_end_line)
     for k, (index, layer) in enumerate(slots):
         lines: list[str] = []
@@ -233,9 +237,10 @@ def _check_inside(tp: Toolpath, machine: MachineProfile) -> None:
         return
     hi = np.array([machine.size_x_mm, machine.size_y_mm, machine.size_z_mm])
     xyz = tp.xyz_mm
-    bad = ~np.isfinite(xyz).all(axis=1) | (xyz < -_TOL_MM).any(axis=1)
-    bad |= (xyz > hi + _TOL_MM).any(axis=1)
-    if bad.any():
+    lo_xyz, hi_xyz = column_bounds(xyz)  # NaN when a coordinate is NaN
+    if not ((lo_xyz >= -_TOL_MM).all() and (hi_xyz <= hi + _TOL_MM).all()):
+        bad = ~np.isfinite(xyz).all(axis=1) | (xyz < -_TOL_MM).any(axis=1)
+        bad |= (xyz > hi + _TOL_MM).any(axis=1)
         i = int(np.flatnonzero(bad)[0])
         x, y, z = (float(v) for v in xyz[i])
         raise GcodeError(
@@ -309,8 +314,7 @@ def _template_values(
 ) -> dict[str, object]:
     extruding = EXTRUDING[tp.kind] & (tp.extrude_mm3 > 0)
     pts = tp.xyz_mm[extruding] if extruding.any() else tp.xyz_mm
-    lo = pts.min(axis=0) if len(pts) else np.zeros(3)
-    hi = pts.max(axis=0) if len(pts) else np.zeros(3)
+    lo, hi = column_bounds(pts) if len(pts) else (np.zeros(3), np.zeros(3))
     max_z = float(tp.xyz_mm[:, 2].max()) if len(tp) else 0.0
     nozzle = float(material.nozzle_temp_c)
     bed = float(material.bed_temp_c)
@@ -448,13 +452,13 @@ def _body(
     pieces: list[str] = []
     slots: list[tuple[int, int]] = []
     prev = 0
-    for i in events.rows:
-        start = int(row_start[i])
+    for event in events.at_rows():
+        start = int(row_start[event.row])
         pieces.append(moves[prev:start])
-        head, tail = state.prefix(int(i), events)
+        head, tail = state.prefix(event)
         pieces.append(head)
-        if events.layer_start[i]:
-            slots.append((len(pieces), int(tp.layer[i])))
+        if event.layer_start:
+            slots.append((len(pieces), event.layer))
             pieces.append("")
         pieces.append(tail)
         prev = start
@@ -587,6 +591,30 @@ class _Events:
             self.type_change[ext] = np.r_[True, (k[1:] != k[:-1]) | (lay[1:] != lay[:-1])]
         any_event = self.layer_start | self.tool_change | self.obj_change | self.type_change
         self.rows = np.flatnonzero(any_event)
+        self._tp = tp
+
+    def at_rows(self) -> list[_Event]:
+        """The events in row order, as Python values (read once per row, not per flag)."""
+        r, tp = self.rows, self._tp
+        columns = (
+            r, self.layer_start[r], self.tool_change[r], self.obj_change[r],
+            self.type_change[r], tp.layer[r], tp.tool[r], tp.object_id[r], tp.kind[r],
+        )  # fmt: skip
+        return [_Event(*values) for values in zip(*(c.tolist() for c in columns), strict=True)]
+
+
+class _Event(NamedTuple):
+    """What happens before one row: which changes, and the row's layer, tool, object, kind."""
+
+    row: int
+    layer_start: bool
+    tool_change: bool
+    obj_change: bool
+    type_change: bool
+    layer: int
+    tool: int
+    obj: int
+    kind: int
 
 
 class _State:
@@ -618,14 +646,20 @@ class _State:
             self.colors.setdefault(layer, []).append(color)
         self.tool = 0
         self.open_obj = -1
+        # the lines repeated at most events, rendered once each
+        self._type_lines: dict[int, str] = {}
+        self._obj_lines: dict[tuple[str, int], str] = {}
 
-    def prefix(self, i: int, ev: _Events) -> tuple[str, str]:
-        """Text before row i: (up to the layer's progress and fan commands, after them)."""
+    def prefix(self, ev: _Event) -> tuple[str, str]:
+        """Text before the event's row: (up to the layer's progress and fan commands, after
+        them)."""
+        if not (ev.layer_start or ev.tool_change or ev.obj_change):
+            return "", self._type_line(ev.kind) + "\n"  # most events: a new extrusion type
         tp, d, c = self.tp, self.dialect, self.c
         lines: list[str] = []
-        if ev.layer_start[i]:
+        if ev.layer_start:
             lines += self._close_obj()
-            layer = int(tp.layer[i])
+            layer = ev.layer
             lines += [
                 c("LAYER_CHANGE"),
                 c(f"Z:{fmt_value(float(tp.layer_z_mm[layer]))}"),
@@ -651,20 +685,33 @@ class _State:
                 self.temps_after_first = []
         head = "".join(line + "\n" for line in lines)
         lines = []
-        if ev.tool_change[i]:
-            self.tool = int(tp.tool[i])
+        if ev.tool_change:
+            self.tool = ev.tool
             lines.append(command(d, "tool_change", f"tool change to T{self.tool}", tool=self.tool))
-        if ev.obj_change[i]:
+        if ev.obj_change:
             lines += self._close_obj()
-            obj = int(tp.object_id[i])
+            obj = ev.obj
             if obj >= 0:
-                lines.append(
-                    command(d, "object_start", "object labels", id=obj, name=self.labels[obj])
-                )
+                lines.append(self._obj_line("object_start", obj))
                 self.open_obj = obj
-        if ev.type_change[i]:
-            lines.append(c(f"TYPE:{TYPE_NAMES.get(int(tp.kind[i]), 'Custom')}"))
+        if ev.type_change:
+            lines.append(self._type_line(ev.kind))
         return head, "".join(line + "\n" for line in lines)
+
+    def _type_line(self, kind: int) -> str:
+        """The ``;TYPE:`` comment of move kind ``kind``."""
+        line = self._type_lines.get(kind)
+        if line is None:
+            line = self._type_lines[kind] = self.c(f"TYPE:{TYPE_NAMES.get(kind, 'Custom')}")
+        return line
+
+    def _obj_line(self, key: str, obj: int) -> str:
+        """The ``object_start`` or ``object_end`` command of object ``obj``."""
+        line = self._obj_lines.get((key, obj))
+        if line is None:
+            line = command(self.dialect, key, "object labels", id=obj, name=self.labels[obj])
+            self._obj_lines[(key, obj)] = line
+        return line
 
     def close(self) -> str:
         return "".join(line + "\n" for line in self._close_obj())
@@ -673,7 +720,7 @@ class _State:
         if self.open_obj < 0:
             return []
         obj, self.open_obj = self.open_obj, -1
-        return [command(self.dialect, "object_end", "object labels", id=obj, name=self.labels[obj])]
+        return [self._obj_line("object_end", obj)]
 
     def fan(self, layer: int, pct: float) -> list[str]:
         """Fan command(s) at the start of ``layer`` (toolpath layer index) for a fan of

@@ -37,31 +37,11 @@ _SVL = np.frombuffer(b"SET_VELOCITY_LIMIT", dtype=np.uint8)
 _ACCEL = np.frombuffer(b"ACCEL=", dtype=np.uint8)
 
 
-@helper
-def _slot(c: int) -> int:
-    if c == 88:
-        return _X
-    if c == 89:
-        return _Y
-    if c == 90:
-        return _Z
-    if c == 69:
-        return _E
-    if c == 70:
-        return _F
-    if c == 73:
-        return _I
-    if c == 74:
-        return _J
-    if c == 82:
-        return _R
-    if c == 80:
-        return _P
-    if c == 83:
-        return _S
-    if c == 84:
-        return _T
-    return -1
+#: The slot of each (upper-case) word letter, -1 for letters that have none.
+_SLOT_OF = np.full(256, -1, dtype=np.int64)
+for _slot_index, _letter in enumerate(b"XYZEFIJRPST"):
+    _SLOT_OF[_letter] = _slot_index
+del _slot_index, _letter
 
 
 @helper
@@ -75,12 +55,14 @@ def _is_digit(c: int) -> bool:
 
 
 @helper
-def _parse_words(
-    data: np.ndarray, k: int, end: int, val: np.ndarray, seen: np.ndarray, flag: np.ndarray
-) -> int:
-    """Words of data[k:end] into val/seen (numbers) and flag (letter without a number).
+def _parse_words(data: np.ndarray, k: int, end: int, val: np.ndarray) -> tuple[int, int, int]:
+    """Words of data[k:end]: their numbers into ``val`` (by slot).
 
-    Returns 0 or an ERR_* code. Letters other than the slots are parsed and dropped."""
+    Returns (0 or an ERR_* code, seen, flag): bit masks of the slots that had a number and
+    of those that had a letter without one. Letters other than the slots are parsed and
+    dropped."""
+    seen = 0
+    flag = 0
     while k < end:
         c = data[k]
         if c == 32 or c == 9 or c == 13:
@@ -93,7 +75,7 @@ def _parse_words(
             continue
         c = _upper(c)
         if not (65 <= c <= 90):
-            return ERR_CHAR
+            return ERR_CHAR, seen, flag
         k += 1
         # number: [+-]? digits [. digits]
         neg = False
@@ -101,24 +83,29 @@ def _parse_words(
             neg = data[k] == 45
             k += 1
         v, nd, k = _unsigned_number(data, k, end)
-        s = _slot(c)
+        s = _SLOT_OF[c]
         if nd == 0:
             if neg or (k < end and data[k] == 46):
-                return ERR_NUMBER
+                return ERR_NUMBER, seen, flag
             nxt = data[k] if k < end else 32
             if not (nxt == 32 or nxt == 9 or nxt == 13 or nxt == 40 or 65 <= _upper(nxt) <= 90):
-                return ERR_NUMBER
+                return ERR_NUMBER, seen, flag
             if s >= 0:
-                flag[s] = True
+                flag |= 1 << s
             continue
         if k < end:
             nxt = _upper(data[k])
             if not (nxt == 32 or nxt == 9 or nxt == 13 or nxt == 40 or 65 <= nxt <= 90):
-                return ERR_NUMBER
+                return ERR_NUMBER, seen, flag
         if s >= 0:
             val[s] = -v if neg else v
-            seen[s] = True
-    return 0
+            seen |= 1 << s
+    return 0, seen, flag
+
+
+@helper
+def _has(mask: int, slot: int) -> bool:
+    return (mask >> slot) & 1 == 1
 
 
 @helper
@@ -219,8 +206,6 @@ def parse_gcode(
     dwell in s, the number of layers seen, and 0 or an ERR_* code for line ``err_line``.
     """
     val = np.zeros(_NSLOT)
-    seen = np.zeros(_NSLOT, dtype=np.bool_)
-    flag = np.zeros(_NSLOT, dtype=np.bool_)
     acc_print = 0.0  # commanded accelerations, 0: none yet
     acc_travel = 0.0
     pos = np.zeros(3)  # machine position
@@ -241,18 +226,26 @@ def parse_gcode(
     i = 0
     line_no = 0
     while i < nbytes:
-        j = i
-        while j < nbytes and data[j] != 10:
-            j += 1
         line_no += 1
         a = i
+        # one pass over the code: it ends at ';' or the newline, a '*' (checksum) ends it
+        # early; then the ';' comment to the newline
+        star = -1
+        j = a
+        while j < nbytes:
+            c = data[j]
+            if c == 10 or c == 59:
+                break
+            if c == 42 and star < 0:
+                star = j
+            j += 1
+        code_end = j
+        if j < nbytes and data[j] == 59:
+            if use_marker and _starts_with(data, j + 1, nbytes, marker):
+                layer += 1  # (the marker holds no newline: it cannot match past the line)
+            while j < nbytes and data[j] != 10:
+                j += 1
         i = j + 1
-        # split code and ';' comment
-        code_end = a
-        while code_end < j and data[code_end] != 59:
-            code_end += 1
-        if use_marker and code_end < j and _starts_with(data, code_end + 1, j, marker):
-            layer += 1
         b = code_end
         k = a
         while k < b and (data[k] == 32 or data[k] == 9):
@@ -264,11 +257,8 @@ def parse_gcode(
                 k += 1
             while k < b and (data[k] == 32 or data[k] == 9):
                 k += 1
-        # '*' checksum ends the code
-        for t in range(k, b):
-            if data[t] == 42:
-                b = t
-                break
+        if star >= 0:
+            b = star  # (blanks and N digits hold no '*': star >= k)
         if k >= b:
             continue
         letter = _upper(data[k])
@@ -293,16 +283,14 @@ def parse_gcode(
             elif code == 83:
                 abs_e = False
             elif code == 204:
-                for t in range(_NSLOT):
-                    seen[t] = False
-                    flag[t] = False
-                if _parse_words(data, k, b, val, seen, flag) == 0:
-                    if seen[_S] and val[_S] > 0.0:
+                err, seen, flag = _parse_words(data, k, b, val)
+                if err == 0:
+                    if _has(seen, _S) and val[_S] > 0.0:
                         acc_print = val[_S]
                         acc_travel = val[_S]
-                    if seen[_P] and val[_P] > 0.0:
+                    if _has(seen, _P) and val[_P] > 0.0:
                         acc_print = val[_P]
-                    if seen[_T] and val[_T] > 0.0:
+                    if _has(seen, _T) and val[_T] > 0.0:
                         acc_travel = val[_T]
             continue
         if code == 90:
@@ -319,40 +307,35 @@ def parse_gcode(
             continue
         if code > 4 and code != 28 and code != 92:
             continue
-        for t in range(_NSLOT):
-            seen[t] = False
-            flag[t] = False
-        err = _parse_words(data, k, b, val, seen, flag)
-        if err == 0 and code != 28:
-            for t in range(_NSLOT):
-                if flag[t]:
-                    err = ERR_NUMBER
+        err, seen, flag = _parse_words(data, k, b, val)
+        if err == 0 and code != 28 and flag != 0:
+            err = ERR_NUMBER
         if err != 0:
             err_code = err
             break
         if code == 4:
-            if seen[_P]:
+            if _has(seen, _P):
                 dwell += val[_P] / 1000.0
-            if seen[_S]:
+            if _has(seen, _S):
                 dwell += val[_S]
             continue
         if code == 28:
             homed_any = False
             for ax in range(3):
-                if seen[ax] or flag[ax]:
+                if _has(seen, ax) or _has(flag, ax):
                     homed_any = True
             for ax in range(3):
-                if not homed_any or seen[ax] or flag[ax]:
+                if not homed_any or _has(seen, ax) or _has(flag, ax):
                     pos[ax] = 0.0
                     off[ax] = 0.0
             continue
         if code == 92:
             any_axis = False
             for ax in range(3):
-                if seen[ax]:
+                if _has(seen, ax):
                     off[ax] = pos[ax] - val[ax] * units
                     any_axis = True
-            if seen[_E]:
+            if _has(seen, _E):
                 e_pos = val[_E] * units
                 any_axis = True
             if not any_axis:
@@ -361,19 +344,19 @@ def parse_gcode(
                 e_pos = 0.0
             continue
         # G0..G3
-        if seen[_F]:
+        if _has(seen, _F):
             feed = val[_F] * units
         moved = False
         for ax in range(3):
             tgt[ax] = pos[ax]
-            if seen[ax]:
+            if _has(seen, ax):
                 moved = True
                 if abs_xyz:
                     tgt[ax] = val[ax] * units + off[ax]
                 else:
                     tgt[ax] = pos[ax] + val[ax] * units
         de = 0.0
-        if seen[_E]:
+        if _has(seen, _E):
             moved = True
             ev = val[_E] * units
             if abs_e and abs_xyz:
@@ -392,10 +375,10 @@ def parse_gcode(
         cx = 0.0
         cy = 0.0
         if is_arc:
-            if seen[_I] or seen[_J]:
-                cx = pos[0] + (val[_I] * units if seen[_I] else 0.0)
-                cy = pos[1] + (val[_J] * units if seen[_J] else 0.0)
-            elif seen[_R]:
+            if _has(seen, _I) or _has(seen, _J):
+                cx = pos[0] + (val[_I] * units if _has(seen, _I) else 0.0)
+                cy = pos[1] + (val[_J] * units if _has(seen, _J) else 0.0)
+            elif _has(seen, _R):
                 rr = val[_R] * units
                 chord = math.sqrt(dx * dx + dy * dy)
                 if chord == 0.0 or chord > 2.0 * abs(rr) * (1.0 + 1e-6):
