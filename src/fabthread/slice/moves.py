@@ -11,6 +11,7 @@ routing, no wipes).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -330,24 +331,33 @@ def assemble_toolpath(
         i += m
 
     def cat(k: int, dtype) -> np.ndarray:
-        return np.concatenate([r[k] for r in rows]).astype(dtype) if rows else np.zeros(0, dtype)
+        if not rows:
+            return np.zeros(0, dtype)
+        return _owned(np.concatenate([r[k] for r in rows]).astype(dtype, copy=False))
 
     return Toolpath(
         process="fdm",
-        xyz_mm=xyz,
+        xyz_mm=_owned(xyz),
         feed_mm_min=cat(1, np.float64),
         kind=cat(2, np.uint8),
         extrude_mm3=cat(3, np.float64),
-        power=np.zeros(n),
-        layer=layer,
+        power=_owned(np.zeros(n)),
+        layer=_owned(layer),
         retract=cat(4, bool),
         object_id=cat(5, np.int16),
-        tool=np.zeros(n, np.int8),
+        tool=_owned(np.zeros(n, np.int8)),
         layer_z_mm=z_mm,
         layer_height_mm=h_mm,
         object_names=names,
         color_changes=color_changes,
     )
+
+
+def _owned(a: np.ndarray) -> np.ndarray:
+    """A new array that nothing else refers to, made read-only in place: the Toolpath takes
+    it as it is instead of copying it (``model._frozen.readonly``)."""
+    a.flags.writeable = False
+    return a
 
 
 def _layer_change_wipes(rows: list[tuple]) -> list[tuple]:
@@ -361,7 +371,8 @@ def _layer_change_wipes(rows: list[tuple]) -> list[tuple]:
             continue
         opts = r[9] if len(r) > 9 else None
         if prev >= 0 and r[2][0] == MoveKind.TRAVEL and opts is not None:
-            gap = float(np.hypot(*(r[0][0] - out[prev][0][-1])))
+            (x0, y0), (x1, y1) = r[0][0].tolist(), out[prev][0][-1].tolist()
+            gap = math.hypot(x0 - x1, y0 - y1)
             if bool(r[4][0]) != (gap > opts.retract_min_mm):
                 retract = r[4].copy()
                 retract[0] = gap > opts.retract_min_mm
