@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fabthread.kernels.jit import helper, kernel
+from fabthread.kernels.jit import helper, inline_helper, kernel
 
 # Row modes.
 MODE_TRAVEL = 0  # G0 X Y [Z] [F]
@@ -35,7 +35,7 @@ def _put(buf: np.ndarray, pos: int, c: int) -> int:
     return pos + 1
 
 
-@helper
+@inline_helper
 def _put_num(buf: np.ndarray, pos: int, q: int, ndec: int) -> int:
     """Write the scaled integer ``q`` (value * 10**ndec) as a decimal, trailing zeros cut."""
     if q < 0:
