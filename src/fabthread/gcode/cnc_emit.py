@@ -19,8 +19,8 @@ import numpy as np
 
 from fabthread.errors import GcodeError
 from fabthread.gcode.cnc_dialect import cnc_words, line_words
-from fabthread.model.cam import ToolLibrary, peck_steps
 from fabthread.model.arrays import column_bounds
+from fabthread.model.cam import ToolLibrary, peck_steps
 from fabthread.model.profiles import Dialect, MachineProfile
 from fabthread.model.toolpath import MoveKind, Toolpath
 from fabthread.templates import TEMPLATE_FIELDS, render_template

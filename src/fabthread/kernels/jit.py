@@ -255,5 +255,6 @@ def _helper(fn: F, *, inline: bool) -> F:
         return fn
     from numba import njit
 
-    options = {"inline": "always"} if inline else {}
-    return njit(cache=True, **options)(fn)  # type: ignore[return-value]
+    if inline:
+        return njit(cache=True, inline="always")(fn)  # type: ignore[return-value]
+    return njit(cache=True)(fn)  # type: ignore[return-value]
