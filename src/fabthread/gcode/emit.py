@@ -448,7 +448,7 @@ def _body(
         pre_text,
         pre_start,
     )
-    moves = str(memoryview(buf), "ascii")  # one copy (tobytes would make two)
+    moves = str(buf.data, "ascii")  # one copy (tobytes would make two)
     pieces: list[str] = []
     slots: list[tuple[int, int]] = []
     prev = 0

@@ -74,6 +74,10 @@ class SliceSettings:
     # Sparse pieces smaller than this (mm²) are printed solid (PrusaSlicer's
     # solid_infill_below_area, same default); 0: never.
     solid_infill_below_area_mm2: float = 70.0
+    # Pieces of internal solid infill that are strips at most this wide (mm) are filled along
+    # their length, not by a zig-zag across (``slice.strips``; OrcaSlicer's "detect narrow
+    # internal solid infill"); 0: never.
+    narrow_solid_mm: float = 3.0
 
     def with_overrides(self, overrides: dict[str, object], source: str = "--set") -> SliceSettings:
         """A copy with ``overrides`` applied; unknown keys and bad values are ParamErrors."""
@@ -119,7 +123,7 @@ class SliceSettings:
             )
         if not 0.0 <= self.infill_overlap <= 0.5:
             raise ParamError(f"infill_overlap={self.infill_overlap} in {source} is outside 0..0.5")
-        for name in ("skin_margin_mm", "solid_infill_below_area_mm2"):
+        for name in ("skin_margin_mm", "solid_infill_below_area_mm2", "narrow_solid_mm"):
             if getattr(self, name) < 0:
                 raise ParamError(f"{name}={getattr(self, name)} in {source} must be >= 0")
         if not 0.0 <= self.wipe_mm <= 20.0:

@@ -44,6 +44,7 @@ from fabthread.slice.regions import (
 from fabthread.slice.seams import seam_loop
 from fabthread.slice.sections import layer_planes, section_loops, section_region
 from fabthread.slice.skins import Skins, Windows, classify_skins
+from fabthread.slice.strips import narrow_strips, strip_hatch
 from fabthread.slice.supports import plan_supports, support_lines_mm
 from fabthread.slice.workers import can_fork, fork_map
 
@@ -565,7 +566,13 @@ def _infill_paths(
     out: list[tuple[int, np.ndarray, float, int, float]] = []
     link = 3.0 * sp_um
     ext = s.infill_overlap * width_mm * pg.UM_PER_MM
-    for line, f in hatch(skins.solid, solid_angle, sp_um, link_um=link, extend_um=ext):
+    # narrow strips of internal solid infill along their length (``slice.strips``)
+    narrow_um = s.narrow_solid_mm * pg.UM_PER_MM if layer > 0 else 0.0
+    strips, wide = narrow_strips(skins.solid, narrow_um, 2.0 * sp_um)
+    solid = hatch(wide, solid_angle, sp_um, link_um=link, extend_um=ext)
+    for region, angle in strips:
+        solid += strip_hatch(region, angle, sp_um, link_um=link, extend_um=ext)
+    for line, f in solid:
         out.append((MoveKind.SOLID_INFILL, line, s.solid_infill_mm_s, _SOLID - 1, f))
     if s.infill_density > 0 and not skins.sparse.is_empty:
         if s.infill_density >= 0.999 and s.infill_pattern == "rectilinear":
