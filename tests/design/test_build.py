@@ -231,6 +231,24 @@ def test_random_valid_parameters_build_closed(name: str) -> None:
     check()
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        # no heel cup, the thinnest base and a high arch: the loft used to fold its medial
+        # wall through the bottom near the heel (found by the test above)
+        {"foot_length_mm": 200, "foot_width_mm": 70, "arch_height_mm": 10.5, "side": "left",
+         "base_mm": 2.0, "heel_cup_mm": 0.0},
+        {"foot_length_mm": 320, "foot_width_mm": 125, "arch_height_mm": 20, "side": "right",
+         "base_mm": 2.0, "heel_cup_mm": 0.0},
+    ],
+)  # fmt: skip
+def test_insole_builds_closed_without_a_heel_cup(values: dict) -> None:
+    spec = load_spec("insole")
+    mesh = _mesh_checks(build_part(spec, resolve_params(spec, values)), spec)
+    # the loft follows the arch's bump: at most 1 % above base + arch (it overshot by 4 %)
+    assert mesh.bounds[1, 2] <= 1.01 * (values["base_mm"] + values["arch_height_mm"])
+
+
 def test_scale_keeps_fit_features_absolute_and_bodies_are_recorded() -> None:
     from fabthread.design.build import body_ranges
 
