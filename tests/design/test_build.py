@@ -249,6 +249,19 @@ def test_insole_builds_closed_without_a_heel_cup(values: dict) -> None:
     assert mesh.bounds[1, 2] <= 1.01 * (values["base_mm"] + values["arch_height_mm"])
 
 
+def test_mounting_plate_refuses_holes_that_would_touch() -> None:
+    """4 × 2 holes of 8.4 mm on a 40 mm plate (found by the random-parameter test): they
+    would cut into each other and the build's mesh came out open."""
+    spec = load_spec("mounting_plate")
+    values = {"length_mm": 40.0, "width_mm": 30.0, "thickness_mm": 3.0, "holes_x": 4,
+              "holes_y": 2, "hole_d_mm": 8.4, "margin_mm": 7.5, "pocket_x_mm": 0.0,
+              "pocket_y_mm": 0.0, "pocket_depth_mm": 0.5}  # fmt: skip
+    with pytest.raises(ParamError, match="holes along the length"):
+        resolve_params(spec, values)
+    with pytest.raises(ParamError, match="edge"):
+        resolve_params(spec, {**values, "length_mm": 120.0, "width_mm": 80.0, "hole_d_mm": 13.0})
+
+
 def test_scale_keeps_fit_features_absolute_and_bodies_are_recorded() -> None:
     from fabthread.design.build import body_ranges
 
