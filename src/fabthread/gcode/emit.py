@@ -174,15 +174,15 @@ def emit_program(
     cooling = Cooling.of(material, fan_full_below_s, fan_min_above_s)
     draft = _join_body(head, pieces, end)
     moves = read_gcode(draft, source="the emitted program")
-    draft_lines = draft.count("\n")
+    timed = bool(slots) and (progress or cooling.varies)
+    # the end program is the draft's last lines (``_join_body``)
+    end_lines = end.rstrip("\n").count("\n") + 1 if end.strip("\n") else 0
+    body_end_line = draft.count("\n") - end_lines if timed else 0
     if slots:
         del draft  # the program is written again below, with the layers' commands
     move_s = move_times(moves, machine.limits)
     times: LayerTimes | None = None
-    if slots and (progress or cooling.varies):
-        # the end program is the draft's last lines (``_join_body``)
-        end_lines = end.rstrip("\n").count("\n") + 1 if end.strip("\n") else 0
-        body_end_line = draft_lines - end_lines
+    if timed:
         times = layer_times(moves, move_s, len(slots), body_end_line)
     for k, (index, layer) in enumerate(slots):
         lines: list[str] = []

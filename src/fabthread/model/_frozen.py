@@ -15,3 +15,11 @@ def readonly(a: ArrayLike, dtype: DTypeLike, shape_tail: tuple[int, ...] = ()) -
         arr = arr.copy()
     arr.flags.writeable = False
     return arr
+
+
+def handed_over(a: np.ndarray) -> np.ndarray:
+    """``a``, a new array that nothing else refers to, made read-only in place: ``readonly``
+    then takes it as it is instead of copying it (a frozen dataclass built from arrays its
+    caller has just made and lets go of)."""
+    a.flags.writeable = False
+    return a

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from fabthread.errors import InternalError
 from fabthread.geom import polygons as pg
 from fabthread.geom.kernels.rings import OK, ring_boxes
+from fabthread.model._frozen import handed_over
 from fabthread.model.settings import SliceSettings
 from fabthread.model.toolpath import EXTRUDING_KINDS, MoveKind, Toolpath
 from fabthread.slice.kernels.order import build_moves, improve_order, order_paths
@@ -333,31 +334,24 @@ def assemble_toolpath(
     def cat(k: int, dtype) -> np.ndarray:
         if not rows:
             return np.zeros(0, dtype)
-        return _owned(np.concatenate([r[k] for r in rows]).astype(dtype, copy=False))
+        return handed_over(np.concatenate([r[k] for r in rows]).astype(dtype, copy=False))
 
     return Toolpath(
         process="fdm",
-        xyz_mm=_owned(xyz),
+        xyz_mm=handed_over(xyz),
         feed_mm_min=cat(1, np.float64),
         kind=cat(2, np.uint8),
         extrude_mm3=cat(3, np.float64),
-        power=_owned(np.zeros(n)),
-        layer=_owned(layer),
+        power=handed_over(np.zeros(n)),
+        layer=handed_over(layer),
         retract=cat(4, bool),
         object_id=cat(5, np.int16),
-        tool=_owned(np.zeros(n, np.int8)),
+        tool=handed_over(np.zeros(n, np.int8)),
         layer_z_mm=z_mm,
         layer_height_mm=h_mm,
         object_names=names,
         color_changes=color_changes,
     )
-
-
-def _owned(a: np.ndarray) -> np.ndarray:
-    """A new array that nothing else refers to, made read-only in place: the Toolpath takes
-    it as it is instead of copying it (``model._frozen.readonly``)."""
-    a.flags.writeable = False
-    return a
 
 
 def _layer_change_wipes(rows: list[tuple]) -> list[tuple]:

@@ -39,9 +39,7 @@ _ACCEL = np.frombuffer(b"ACCEL=", dtype=np.uint8)
 
 #: The slot of each (upper-case) word letter, -1 for letters that have none.
 _SLOT_OF = np.full(256, -1, dtype=np.int64)
-for _slot_index, _letter in enumerate(b"XYZEFIJRPST"):
-    _SLOT_OF[_letter] = _slot_index
-del _slot_index, _letter
+_SLOT_OF[np.frombuffer(b"XYZEFIJRPST", dtype=np.uint8)] = np.arange(_NSLOT)
 
 
 @helper
