@@ -131,7 +131,7 @@ def _checked(tree: object) -> BaseGeometry | None:
     np.cumsum([len(p) for p in flat], out=starts[1:])
     status, blob = ring_kernels.clipper_wkb(np.concatenate(flat), starts)
     if status == ring_kernels.OK:
-        return shapely.from_wkb(blob.tobytes())
+        return wkb.read(blob.tobytes())
     polys = tree_polygons(tree)
     rings = [ring for poly in polys for ring in poly]
     is_hole = np.array([k > 0 for poly in polys for k in range(len(poly))])
@@ -139,7 +139,7 @@ def _checked(tree: object) -> BaseGeometry | None:
     np.cumsum([len(r) for r in rings], out=bounds[1:])
     status, blob = ring_kernels.split_touching(np.concatenate(rings), bounds, is_hole)
     if status == ring_kernels.OK:
-        out = shapely.from_wkb(blob.tobytes())
+        out = wkb.read(blob.tobytes())
         if shapely.is_valid(out):
             return out
     out = wkb.polygons(polys)

@@ -24,7 +24,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from fabthread.geom import clip
+from fabthread.geom import clip, wkb
 from fabthread.geom.kernels import offset as offset_kernel
 
 UM_PER_MM = 1000.0
@@ -128,10 +128,10 @@ def polygonal(geom: BaseGeometry) -> BaseGeometry:
         return EMPTY
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    if not parts:
+    polys = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    if not polys:
         return EMPTY
-    return shapely.union_all(parts)
+    return shapely.union_all(polys)
 
 
 def _snap(geom: BaseGeometry) -> BaseGeometry:
@@ -170,7 +170,7 @@ def _raw_offset(region: BaseGeometry, delta_um: float) -> BaseGeometry | None:
     )
     if status != offset_kernel.OK:
         return None
-    return shapely.from_wkb(blob.tobytes())
+    return wkb.read(blob.tobytes())
 
 
 def shrink(region: BaseGeometry, delta_um: float) -> BaseGeometry:
@@ -327,7 +327,7 @@ def _valid(region: BaseGeometry) -> BaseGeometry:
 def disjoint_union(regions: Sequence[BaseGeometry]) -> BaseGeometry:
     """The union of regions known not to overlap (islands and what lies inside each of them),
     without a boolean: their polygons gathered into one MultiPolygon."""
-    polys = [g for r in regions if not r.is_empty for g in shapely.get_parts(r)]
+    polys = [g for r in regions if not r.is_empty for g in parts(r).tolist()]
     if not polys:
         return EMPTY
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
@@ -362,7 +362,17 @@ def islands(region: BaseGeometry) -> list[BaseGeometry]:
     """The connected polygons of a region."""
     if region.is_empty:
         return []
-    return [g for g in shapely.get_parts(region) if not g.is_empty]
+    return [g for g in parts(region).tolist() if not g.is_empty]
+
+
+def parts(geom: BaseGeometry) -> np.ndarray:
+    """``shapely.get_parts(geom)`` for one geometry: an object array of its parts (a
+    Polygon, most regions of a layer, is its own part: 0.7 us instead of 10)."""
+    if type(geom) is shapely.Polygon:
+        out = np.empty(1, dtype=object)
+        out[0] = geom
+        return out
+    return shapely.get_parts(geom)
 
 
 def rings(region: BaseGeometry) -> list[tuple[np.ndarray, bool]]:

@@ -134,7 +134,7 @@ def _printable(gaps: BaseGeometry, width_um: float) -> BaseGeometry:
     plastic smeared over the outline)."""
     if gaps.is_empty:
         return gaps
-    pieces = np.asarray(shapely.get_parts(gaps))
+    pieces = pg.parts(gaps)
     floating = shapely.set_precision(pieces, 0.0)  # see ``polygons.shrink``; small pieces: cheap
     core = shapely.buffer(floating, -MIN_BEAD * width_um / 2.0, join_style="mitre")
     keep = ~shapely.is_empty(core)

@@ -15,6 +15,7 @@ from shapely.geometry.base import BaseGeometry
 
 from fabthread.errors import MeshError
 from fabthread.geom import polygons as pg
+from fabthread.geom import wkb
 from fabthread.geom.kernels.components import sorted_edges
 from fabthread.model.layers import LayerStack
 from fabthread.model.part import Part
@@ -174,7 +175,7 @@ def section_region(
         # GEOS erodes such a one differently, and a region sent to another process (as
         # WKB) arrives without it, so the output depended on the number of workers (one
         # Benchy layer). Same coordinates, floating precision:
-        region = shapely.from_wkb(shapely.to_wkb(region))
+        region = wkb.read(wkb.write(region))
     return region
 
 

@@ -178,7 +178,7 @@ def _solidify_small(sparse: BaseGeometry, min_area_um2: float, min_width_um: flo
     if sparse.is_empty:
         return sparse
     opened = pg.opening(sparse, min_width_um / 2.0)
-    pieces = np.asarray(shapely.get_parts(opened))
+    pieces = pg.parts(opened)
     keep = shapely.area(pieces) >= min_area_um2
     if keep.all() and pg.same(opened, sparse):
         return sparse

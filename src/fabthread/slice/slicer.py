@@ -19,6 +19,7 @@ import shapely.affinity
 from shapely.geometry.base import BaseGeometry
 
 from fabthread.geom import polygons as pg
+from fabthread.geom import wkb
 from fabthread.geom.medial import Centreline, centrelines
 from fabthread.model.part import Part
 from fabthread.model.settings import SliceSettings
@@ -264,7 +265,7 @@ class _GeometryKeys:
             return None
         got = self._wkb.get(j)
         if got is None:
-            got = self._wkb[j] = shapely.to_wkb(self._outlines[j])
+            got = self._wkb[j] = wkb.write(self._outlines[j])
         return got
 
     def of(self, li: int) -> tuple:
@@ -421,7 +422,7 @@ def _layer_geometry(
     plans: list[IslandPlan] = []
     gap_lines: list[list[Centreline]] = []
     for isl in pg.islands(outlines[li]):
-        key = shapely.to_wkb(isl) + np.array([w, sp]).tobytes()
+        key = wkb.write(isl) + np.array([w, sp]).tobytes()
         hit = cache.get(key)
         if hit is None:
             plan = plan_island(isl, s.perimeters, w, sp, gap_fill=s.gap_fill)

@@ -41,7 +41,7 @@ def narrow_strips(
     [0, 180)), and the rest of ``region`` (``region`` itself when no piece is a strip)."""
     if max_width_um <= 0 or region.is_empty:
         return [], region
-    pieces = np.asarray(shapely.get_parts(region))
+    pieces = pg.parts(region)
     boxes = shapely.oriented_envelope(pieces)
     strips: list[tuple[BaseGeometry, float]] = []
     rest: list[BaseGeometry] = []
