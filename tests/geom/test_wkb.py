@@ -68,3 +68,19 @@ def test_parts_match_get_parts() -> None:
         )
     polygon = shapely.box(0, 0, 3, 3)
     assert pg.parts(polygon)[0] is polygon  # the fast path hands the polygon itself back
+
+
+def test_falls_back_to_the_public_functions_when_shapely_internals_differ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert wkb._ufuncs()[1] is not wkb._public_write  # shapely 2.1/2.2: the fast path
+
+    def other_signature(*args: object) -> bytes:
+        raise TypeError("to_wkb() takes 5 arguments")
+
+    monkeypatch.setattr(shapely.lib, "to_wkb", other_signature)
+    assert wkb._ufuncs() == (wkb._public_read, wkb._public_write)
+    monkeypatch.undo()
+    region = shapely.box(0, 0, 2, 1)
+    assert wkb._public_write(region, True) == shapely.to_wkb(region, byte_order=1)
+    assert shapely.equals_exact(wkb._public_read(wkb.write(region)), region, tolerance=0.0)

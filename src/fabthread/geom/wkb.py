@@ -9,13 +9,11 @@ then its holes) and as GEOS stores them: any orientation, no canonical start.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import shapely
-from shapely import lib as _lib
 from shapely.geometry.base import BaseGeometry
-from shapely.io import DecodingErrorOptions, WKBFlavorOptions
 
 _POLYGON = 3
 _MULTIPOLYGON = 6
@@ -24,29 +22,67 @@ _COUNT = struct.Struct("<I")
 
 # shapely.from_wkb and to_wkb check and convert their options on every call (an enum lookup,
 # numpy scalars): 2-3 us of a 4-10 us call, and a slice makes tens of thousands of them.
-# ``read`` and ``write`` call the same ufuncs with the options converted once.
-_RAISE = np.uint8(DecodingErrorOptions.get_value("raise"))
-_WRITE_OPTIONS = (
-    np.bool_(False),  # hex
-    np.intc(4 if shapely.geos_version >= (3, 12, 0) else 3),  # shapely's default dimension
-    np.bool_(False),  # include_srid
-    np.intc(WKBFlavorOptions.get_value("extended")),
-)
-_NATIVE, _LITTLE_ENDIAN = np.intc(-1), np.intc(1)
+# ``read`` and ``write`` call the same ufuncs with the options converted once. The ufuncs'
+# arguments are shapely's internals (these are 2.1's and 2.2's): ``_ufuncs`` checks them on a
+# probe at import and falls back to the public functions when they differ.
 
 
 def read(blob: bytes) -> BaseGeometry:
     """``shapely.from_wkb(blob)`` for one WKB byte string (raises on malformed WKB)."""
-    # an object array: numpy would make a bytes scalar a fixed-length string, which drops
-    # trailing null bytes (the last coordinate's)
-    return _lib.from_wkb(np.array(blob, dtype=object), _RAISE)
+    return _read_wkb(blob)
 
 
 def write(geometry: BaseGeometry, *, little_endian: bool = False) -> bytes:
     """``shapely.to_wkb(geometry)`` (``byte_order=1`` when ``little_endian``)."""
-    hex_, dim, srid, flavor = _WRITE_OPTIONS
-    order = _LITTLE_ENDIAN if little_endian else _NATIVE
-    return _lib.to_wkb(geometry, hex_, dim, order, srid, flavor)
+    return _write_wkb(geometry, little_endian)
+
+
+def _public_read(blob: bytes) -> BaseGeometry:
+    return shapely.from_wkb(blob)
+
+
+def _public_write(geometry: BaseGeometry, little_endian: bool) -> bytes:
+    return shapely.to_wkb(geometry, byte_order=1 if little_endian else -1)
+
+
+def _ufuncs() -> tuple[Callable[[bytes], BaseGeometry], Callable[[BaseGeometry, bool], bytes]]:
+    """(read, write) straight on shapely's ufuncs where they take the arguments they took in
+    shapely 2.1 and 2.2 and give the public functions' results on a probe; otherwise the
+    public functions."""
+    try:
+        from shapely import lib
+        from shapely.io import DecodingErrorOptions, WKBFlavorOptions
+
+        on_invalid = np.uint8(DecodingErrorOptions.get_value("raise"))
+        dimension = np.intc(4 if shapely.geos_version >= (3, 12, 0) else 3)  # the default
+        no, flavor = np.bool_(False), np.intc(WKBFlavorOptions.get_value("extended"))
+        native, little = np.intc(-1), np.intc(1)
+
+        def fast_read(blob: bytes) -> BaseGeometry:
+            # an object array: numpy would make a bytes scalar a fixed-length string, which
+            # drops trailing null bytes (the last coordinate's)
+            return lib.from_wkb(np.array(blob, dtype=object), on_invalid)
+
+        def fast_write(geometry: BaseGeometry, little_endian: bool) -> bytes:
+            order = little if little_endian else native
+            return lib.to_wkb(geometry, no, dimension, order, no, flavor)
+
+        probe = shapely.Polygon(
+            [(0, 0), (2, 0), (0, 1)], holes=[[(0.1, 0.1), (0.5, 0.1), (0.1, 0.3)]]
+        )
+        for little_endian in (False, True):
+            blob = _public_write(probe, little_endian)
+            if (
+                fast_write(probe, little_endian) != blob
+                or _public_write(fast_read(blob), little_endian) != blob
+            ):
+                return _public_read, _public_write
+        return fast_read, fast_write
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return _public_read, _public_write
+
+
+_read_wkb, _write_wkb = _ufuncs()
 
 
 def rings(region: BaseGeometry) -> list[np.ndarray]:
