@@ -471,14 +471,16 @@ def scaling(home: Path, warm: Path, reps: int, timeout_s: float) -> dict[str, An
 def _million_mesh(folder: Path) -> tuple[int, Path]:
     """``MILLION_MESH`` subdivided until it has ``MILLION`` triangles or more (written once):
     (triangle count, STL path)."""
+    name, units = MILLION_MESH
+    path = folder / f"{Path(name).stem}_1m.stl"
+    if path.is_file():  # a binary STL: the triangle count follows the 80-byte header
+        with path.open("rb") as f:
+            f.seek(80)
+            return int.from_bytes(f.read(4), "little"), path
     import trimesh
 
     from fabthread.geom.mesh_io import UNIT_SCALE
 
-    name, units = MILLION_MESH
-    path = folder / f"{Path(name).stem}_1m.stl"
-    if path.is_file():
-        return len(trimesh.load(str(path), force="mesh").faces), path
     mesh = trimesh.load(str(MESH_DIR / name), force="mesh")
     mesh.apply_scale(UNIT_SCALE[units])
     while len(mesh.faces) < MILLION:
