@@ -612,7 +612,7 @@ def markdown(result: dict[str, Any]) -> str:
             "",
             f"- growth exponent (log-log slope, 1 = linear): triangles "
             f"{_f(sc['triangle_exponent'])}, layers {_f(sc['layer_exponent'])}",
-            f"- CLI on {cli.get('mesh', 'the subdivided mesh')} ({cli['triangles']:,} triangles): "
+            f"- CLI on {cli['mesh']} ({cli['triangles']:,} triangles): "
             f"exit {cli['rc']}, {_f(cli['wall_s'])} s, "
             f"{_f(cli['max_rss_mb'], '.0f')} MB",
         ]
